@@ -1,0 +1,80 @@
+"""aio_etcd: an asynchronous, fully typed client for etcd.
+
+::
+
+    import aio_etcd as etcd
+
+    async with etcd.Client(port=2379) as client:
+        await client.write("/nodes/n1", 1)
+        print((await client.read("/nodes/n1")).value)
+"""
+
+from ._client import Client, WatchCallback
+from ._constants import VERSION as __version__
+from ._exceptions import (
+    EtcdAlreadyExist,
+    EtcdAPIUnavailable,
+    EtcdClusterIdChanged,
+    EtcdCompareFailed,
+    EtcdConnectionFailed,
+    EtcdDirNotEmpty,
+    EtcdEventIndexCleared,
+    EtcdException,
+    EtcdInsufficientPermissions,
+    EtcdKeyError,
+    EtcdKeyNotFound,
+    EtcdLeaderElectionInProgress,
+    EtcdLockExpired,
+    EtcdNotDir,
+    EtcdNotFile,
+    EtcdRaftInternalError,
+    EtcdRootReadOnly,
+    EtcdTimedOut,
+    EtcdUnexpectedResponse,
+    EtcdValueError,
+    EtcdWatchTimedOut,
+    EtcdWatcherCleared,
+    StopWatching,
+)
+from ._transport import AiohttpTransport, HttpResponse, Transport
+from ._types import NOT_GIVEN, NotGiven
+from .models import ErrorPayload, EtcdNode, EtcdResult, Member, VersionInfo
+
+__all__ = [
+    "NOT_GIVEN",
+    "AiohttpTransport",
+    "Client",
+    "ErrorPayload",
+    "EtcdAPIUnavailable",
+    "EtcdAlreadyExist",
+    "EtcdClusterIdChanged",
+    "EtcdCompareFailed",
+    "EtcdConnectionFailed",
+    "EtcdDirNotEmpty",
+    "EtcdEventIndexCleared",
+    "EtcdException",
+    "EtcdInsufficientPermissions",
+    "EtcdKeyError",
+    "EtcdKeyNotFound",
+    "EtcdLeaderElectionInProgress",
+    "EtcdLockExpired",
+    "EtcdNode",
+    "EtcdNotDir",
+    "EtcdNotFile",
+    "EtcdRaftInternalError",
+    "EtcdResult",
+    "EtcdRootReadOnly",
+    "EtcdTimedOut",
+    "EtcdUnexpectedResponse",
+    "EtcdValueError",
+    "EtcdWatchTimedOut",
+    "EtcdWatcherCleared",
+    "HttpResponse",
+    "Member",
+    "NotGiven",
+    "StopWatching",
+    "Transport",
+    "VersionInfo",
+    "WatchCallback",
+    "__version__",
+]

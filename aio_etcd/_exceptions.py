@@ -1,0 +1,232 @@
+"""Every exception aio_etcd raises.
+
+The tree (v2 error codes on the right)::
+
+    EtcdException
+    ├── EtcdKeyError
+    │   ├── EtcdKeyNotFound ................ 100
+    │   ├── EtcdNotFile .................... 102
+    │   ├── EtcdNotDir ..................... 104
+    │   ├── EtcdAlreadyExist ............... 105
+    │   └── EtcdRootReadOnly ............... 107
+    ├── EtcdValueError (ValueError) ........ 200-212, and arguments rejected before sending
+    │   ├── EtcdCompareFailed .............. 101
+    │   └── EtcdDirNotEmpty ................ 108
+    ├── EtcdInsufficientPermissions ........ 110, HTTP 401
+    ├── EtcdRaftInternalError .............. 300 (no quorum, request timed out in raft)
+    ├── EtcdLeaderElectionInProgress ....... 301
+    ├── EtcdWatcherCleared ................. 400
+    ├── EtcdEventIndexCleared .............. 401 (the watch history no longer holds the index)
+    ├── EtcdClusterIdChanged
+    ├── EtcdLockExpired
+    ├── EtcdAPIUnavailable ................. the server does not serve this API (v2 disabled)
+    ├── EtcdUnexpectedResponse ............. the reply is not something etcd sends
+    └── EtcdConnectionFailed
+        └── EtcdTimedOut (asyncio.TimeoutError)
+            └── EtcdWatchTimedOut
+
+    StopWatching (BaseException): raised by an eternal_watch callback to end the watch.
+
+Every error that comes from the server carries ``payload`` (an
+:class:`~aio_etcd.models.ErrorPayload`, also readable as ``payload['errorCode']``) and the HTTP
+``status``. Codes without a class of their own raise :class:`EtcdException` itself, payload
+included. Wrong argument types raise :class:`TypeError`; wrong values raise
+:class:`EtcdValueError` before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from .models import ErrorPayload
+
+__all__ = [
+    "EtcdAPIUnavailable",
+    "EtcdAlreadyExist",
+    "EtcdClusterIdChanged",
+    "EtcdCompareFailed",
+    "EtcdConnectionFailed",
+    "EtcdDirNotEmpty",
+    "EtcdEventIndexCleared",
+    "EtcdException",
+    "EtcdInsufficientPermissions",
+    "EtcdKeyError",
+    "EtcdKeyNotFound",
+    "EtcdLeaderElectionInProgress",
+    "EtcdLockExpired",
+    "EtcdNotDir",
+    "EtcdNotFile",
+    "EtcdRaftInternalError",
+    "EtcdRootReadOnly",
+    "EtcdTimedOut",
+    "EtcdUnexpectedResponse",
+    "EtcdValueError",
+    "EtcdWatchTimedOut",
+    "EtcdWatcherCleared",
+    "StopWatching",
+]
+
+
+class EtcdException(Exception):
+    """The root of every aio_etcd error."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        payload: ErrorPayload | None = None,
+        *,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.payload = payload
+        """What the server sent, when the error came from the server."""
+        self.status = status
+        """The HTTP status of the reply, when there was one."""
+
+
+class EtcdKeyError(EtcdException):
+    """The key is not in a state the request allows."""
+
+
+class EtcdKeyNotFound(EtcdKeyError):
+    """The key does not exist (100)."""
+
+
+class EtcdNotFile(EtcdKeyError):
+    """The request needs a file but the key is a directory (102)."""
+
+
+class EtcdNotDir(EtcdKeyError):
+    """The path goes through a file as if it were a directory (104)."""
+
+
+class EtcdAlreadyExist(EtcdKeyError):
+    """The key exists, and the request said it must not (105)."""
+
+
+class EtcdRootReadOnly(EtcdKeyError):
+    """The root directory cannot be written or deleted (107)."""
+
+
+class EtcdValueError(EtcdException, ValueError):
+    """A value in the request is not acceptable (200-212, or rejected before sending)."""
+
+
+class EtcdCompareFailed(EtcdValueError):
+    """A compare-and-swap or compare-and-delete condition did not hold (101)."""
+
+
+class EtcdDirNotEmpty(EtcdValueError):
+    """The directory is not empty; delete it with ``recursive=True`` (108)."""
+
+
+class EtcdInsufficientPermissions(EtcdException):
+    """The credentials are missing, wrong, or do not allow the request (110, HTTP 401)."""
+
+
+class EtcdRaftInternalError(EtcdException):
+    """The cluster could not commit the request, e.g. it has no quorum (300)."""
+
+
+class EtcdLeaderElectionInProgress(EtcdException):
+    """The cluster is electing a leader (301)."""
+
+
+class EtcdWatcherCleared(EtcdException):
+    """The server dropped the watcher while recovering (400)."""
+
+
+class EtcdEventIndexCleared(EtcdException):
+    """The watch asked for an index older than the server's event history (401).
+
+    ``payload.index`` is the server's current index: read the key again and watch from
+    there plus one.
+    """
+
+
+class EtcdClusterIdChanged(EtcdException):
+    """A reply came from a different cluster than the one this client was talking to."""
+
+
+class EtcdLockExpired(EtcdException):
+    """A lock was lost while it was being acquired or held."""
+
+
+class EtcdAPIUnavailable(EtcdException):
+    """The server does not serve the API this client speaks.
+
+    etcd 3.4 and 3.5 serve the v2 API only when started with ``--enable-v2=true``; etcd 3.6
+    removed it.
+    """
+
+
+class EtcdUnexpectedResponse(EtcdException):
+    """The reply is not something etcd sends (e.g. an HTML page from a proxy, a cut-off body)."""
+
+
+class EtcdConnectionFailed(EtcdException):
+    """The server could not be reached, or the connection broke before a full reply."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        payload: ErrorPayload | None = None,
+        cause: BaseException | None = None,
+        *,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, payload, status=status)
+        self.cause = cause
+
+
+class EtcdTimedOut(EtcdConnectionFailed, asyncio.TimeoutError):
+    """The server did not answer within the request's timeout."""
+
+
+class EtcdWatchTimedOut(EtcdTimedOut):
+    """A watch given a timeout saw no event within it."""
+
+
+class StopWatching(BaseException):  # noqa: N818 - the name older code raises
+    """Raise from an ``eternal_watch`` callback to end the watch."""
+
+
+_BY_CODE: dict[int, type[EtcdException]] = {
+    100: EtcdKeyNotFound,
+    101: EtcdCompareFailed,
+    102: EtcdNotFile,
+    104: EtcdNotDir,
+    105: EtcdAlreadyExist,
+    107: EtcdRootReadOnly,
+    108: EtcdDirNotEmpty,
+    110: EtcdInsufficientPermissions,
+    **dict.fromkeys(range(200, 213), EtcdValueError),
+    300: EtcdRaftInternalError,
+    301: EtcdLeaderElectionInProgress,
+    400: EtcdWatcherCleared,
+    401: EtcdEventIndexCleared,
+}
+
+_BY_STATUS: dict[int, type[EtcdException]] = {401: EtcdInsufficientPermissions}
+
+
+def error_for(payload: ErrorPayload, status: int) -> EtcdException:
+    """The exception for an error reply: by error code, else by HTTP status, else the base."""
+    if payload.error_code is not None:
+        cls = _BY_CODE.get(payload.error_code, EtcdException)
+    else:
+        cls = _BY_STATUS.get(status, EtcdException)
+    return cls(_describe(payload, status), payload, status=status)
+
+
+def _describe(payload: ErrorPayload, status: int) -> str:
+    text = payload.message or "etcd error"
+    if payload.cause:
+        text += f": {payload.cause}"
+    details = [f"errorCode {payload.error_code}"] if payload.error_code is not None else []
+    details.append(f"HTTP {status}")
+    if payload.index:
+        details.append(f"index {payload.index}")
+    return f"{text} ({', '.join(details)})"
+

@@ -1,0 +1,62 @@
+"""The typed requests every documented call is turned into.
+
+They hold validated values and say nothing about the wire: a backend (``_v2`` today) turns
+them into HTTP. Build them through the :class:`~aio_etcd.Client` methods, which check the
+arguments first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteRequest:
+    """Set, create, update or compare-and-swap a key, or append an in-order key."""
+
+    key: str
+    value: str | None = None
+    ttl: int | None = None
+    dir: bool = False
+    append: bool = False
+    prev_value: str | None = None
+    prev_index: int | None = None
+    prev_exist: bool | None = None
+    refresh: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadRequest:
+    """Read a key or directory, or wait for its next change."""
+
+    key: str
+    recursive: bool = False
+    sorted: bool = False
+    quorum: bool = False
+    wait: bool = False
+    wait_index: int | None = None
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteRequest:
+    """Delete a key or directory, optionally only if it still holds a value or index."""
+
+    key: str
+    recursive: bool = False
+    dir: bool = False
+    prev_value: str | None = None
+    prev_index: int | None = None
+    timeout: float | None = None
+
+
+KeysRequest: TypeAlias = "WriteRequest | ReadRequest | DeleteRequest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterRequest:
+    """Ask the cluster about itself (version, members, leader)."""
+
+    timeout: float | None = None

@@ -1,0 +1,91 @@
+"""Argument checks, run before anything is sent.
+
+Each check names the argument as the caller spelled it, raises :class:`TypeError` for a
+wrong type and :class:`~aio_etcd.EtcdValueError` for a wrong value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._exceptions import EtcdValueError
+from ._types import NotGiven, Timeout
+
+MAX_TTL = 2**63 // 10**9 - 1
+"""etcd turns the TTL into int64 nanoseconds; a larger TTL overflows into nonsense."""
+
+
+def key(value: object, name: str = "key") -> str:
+    """The key with a leading ``/``; refuses what etcd would redirect or split."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    path = value if value.startswith("/") else "/" + value
+    inner = path[1:-1] if path.endswith("/") else path[1:]
+    if inner:
+        for segment in inner.split("/"):
+            if not segment:
+                raise EtcdValueError(f"{name} {value!r} has an empty segment ('//')")
+            if segment in (".", ".."):
+                raise EtcdValueError(f"{name} {value!r} has a {segment!r} segment")
+    return path
+
+
+def text(value: object, name: str) -> str | None:
+    """A value to store or compare: text as given, numbers as their text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    hint = "; etcd stores text, so decode or base64-encode bytes first" if isinstance(
+        value, bytes | bytearray | memoryview
+    ) else ""
+    raise TypeError(f"{name} must be a str, int or float, not {type(value).__name__}{hint}")
+
+
+def ttl(value: object, name: str = "ttl") -> int | None:
+    """Seconds to live: a whole number from 0 to :data:`MAX_TTL`, or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int number of seconds, not {type(value).__name__}")
+    if not 0 <= value <= MAX_TTL:
+        raise EtcdValueError(f"{name} must be between 0 and {MAX_TTL} seconds, not {value}")
+    return value
+
+
+def index(value: object, name: str) -> int | None:
+    """An etcd index (1 or more), or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise EtcdValueError(f"{name} must be 1 or more (etcd indexes start at 1), not {value}")
+    return value
+
+
+def flag(value: object, name: str) -> bool:
+    """A yes/no option; ``None`` means no, as older clients allowed."""
+    if value is None:
+        return False
+    return tristate(value, name) is True
+
+
+def tristate(value: object, name: str) -> bool | None:
+    """``True``, ``False``, or ``None`` for "no condition"."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"{name} must be True, False or None, not {type(value).__name__}")
+
+
+def timeout(value: Timeout, default: float | None, name: str = "timeout") -> float | None:
+    """Seconds (more than 0), ``None`` for no limit, or :data:`NOT_GIVEN` for ``default``."""
+    if isinstance(value, NotGiven):
+        return default
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    if not (value > 0 and math.isfinite(value)):
+        raise EtcdValueError(f"{name} must be more than 0 seconds, or None to wait forever")
+    return float(value)
