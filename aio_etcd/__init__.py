@@ -32,8 +32,8 @@ from ._exceptions import (
     EtcdTimedOut,
     EtcdUnexpectedResponse,
     EtcdValueError,
-    EtcdWatchTimedOut,
     EtcdWatcherCleared,
+    EtcdWatchTimedOut,
     StopWatching,
 )
 from ._transport import AiohttpTransport, HttpResponse, Transport

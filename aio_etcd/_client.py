@@ -71,11 +71,9 @@ class Client:
             )
         if protocol not in ("http", "https"):
             raise EtcdValueError(f"protocol must be 'http' or 'https', not {protocol!r}")
-        if not isinstance(version_prefix, str) or not version_prefix.startswith("/"):
-            raise EtcdValueError(f"version_prefix must start with '/', not {version_prefix!r}")
         self._endpoints = _endpoints(host, port)
         self._protocol = protocol
-        self._version_prefix = version_prefix.rstrip("/")
+        self._version_prefix = check.url_path(version_prefix, "version_prefix").rstrip("/")
         self._read_timeout = check.timeout(read_timeout, READ_TIMEOUT, "read_timeout")
         self._allow_redirect = check.flag(allow_redirect, "allow_redirect")
         self._lock_prefix = check.key(lock_prefix, "lock_prefix")

@@ -188,7 +188,7 @@ class EtcdWatchTimedOut(EtcdTimedOut):
     """A watch given a timeout saw no event within it."""
 
 
-class StopWatching(BaseException):  # noqa: N818 - the name older code raises
+class StopWatching(BaseException):
     """Raise from an ``eternal_watch`` callback to end the watch."""
 
 
@@ -229,4 +229,3 @@ def _describe(payload: ErrorPayload, status: int) -> str:
     if payload.index:
         details.append(f"index {payload.index}")
     return f"{text} ({', '.join(details)})"
-

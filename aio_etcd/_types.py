@@ -28,5 +28,5 @@ NOT_GIVEN: Final = NotGiven()
 Value: TypeAlias = "str | int | float"
 """What may be stored: text, or a number, which is stored as its text."""
 
-Timeout: TypeAlias = "float | None | NotGiven"
+Timeout: TypeAlias = "float | NotGiven | None"
 """Seconds; ``None`` waits without limit; :data:`NOT_GIVEN` takes the client's default."""

@@ -180,9 +180,9 @@ def _error(response: HttpResponse, url: str) -> EtcdException:
             return error_for(payload, response.status)
     if response.status == 404 and body.startswith(b"404 page not found"):
         return EtcdAPIUnavailable(
-            f"{origin(url)} does not serve etcd's v2 API (HTTP 404 for {_path(url)}): "
-            "etcd 3.4 and 3.5 serve it only when started with --enable-v2=true, "
-            "and etcd 3.6 removed it",
+            f"{origin(url)} serves no etcd v2 API at {_path(url)} (HTTP 404): etcd 3.4 and "
+            "3.5 serve it only when started with --enable-v2=true, etcd 3.6 not at all; "
+            "check version_prefix too",
             _text_payload(body),
             status=404,
         )

@@ -30,15 +30,26 @@ def key(value: object, name: str = "key") -> str:
     return path
 
 
+def url_path(value: object, name: str) -> str:
+    """A path on the server, such as an API prefix."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.startswith("/") or any(c in value for c in "?# "):
+        raise EtcdValueError(f"{name} must be a path starting with '/', not {value!r}")
+    return value
+
+
 def text(value: object, name: str) -> str | None:
     """A value to store or compare: text as given, numbers as their text."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float):
         return str(value)
-    hint = "; etcd stores text, so decode or base64-encode bytes first" if isinstance(
-        value, bytes | bytearray | memoryview
-    ) else ""
+    hint = (
+        "; etcd stores text, so decode or base64-encode bytes first"
+        if isinstance(value, bytes | bytearray | memoryview)
+        else ""
+    )
     raise TypeError(f"{name} must be a str, int or float, not {type(value).__name__}{hint}")
 
 

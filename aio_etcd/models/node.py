@@ -14,7 +14,7 @@ class EtcdNode(EtcdModel):
     """One key or directory as etcd reports it."""
 
     key: str = "/"
-    """The full path, always starting with ``/``. etcd omits it for the root, which reads as ``/``."""
+    """The full path, always starting with ``/``; etcd omits it for the root, read as ``/``."""
     value: str | None = None
     """The value of a file; ``None`` for directories and for the node of delete/expire events."""
     dir: bool = False
@@ -32,11 +32,11 @@ class EtcdNode(EtcdModel):
 
     # The spellings older code uses.
     @property
-    def modifiedIndex(self) -> int:  # noqa: N802
+    def modifiedIndex(self) -> int:
         return self.modified_index
 
     @property
-    def createdIndex(self) -> int:  # noqa: N802
+    def createdIndex(self) -> int:
         return self.created_index
 
     def get_subtree(self, leaves_only: bool = False) -> Iterator[EtcdNode]:

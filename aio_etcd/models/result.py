@@ -80,15 +80,15 @@ class EtcdResult(EtcdModel):
         return self.node.created_index
 
     @property
-    def modifiedIndex(self) -> int:  # noqa: N802
+    def modifiedIndex(self) -> int:
         return self.node.modified_index
 
     @property
-    def createdIndex(self) -> int:  # noqa: N802
+    def createdIndex(self) -> int:
         return self.node.created_index
 
     @property
-    def newKey(self) -> bool:  # noqa: N802
+    def newKey(self) -> bool:
         return self.new_key
 
     @property
