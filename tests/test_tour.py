@@ -1,0 +1,54 @@
+"""The README's first command: the tour, run as users run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import aio_etcd as etcd
+from aio_etcd._server import LocalEtcd
+
+
+def test_tour_starts_its_own_etcd() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_etcd", "tour"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The throwaway etcd is stopped" in done.stdout
+    assert "-> 'barbar'" in done.stdout
+    assert "EtcdKeyNotFound" in done.stdout and "EtcdCompareFailed" in done.stdout
+    assert "['set one', 'set two']" in done.stdout
+
+
+async def test_tour_against_an_endpoint_leaves_nothing_behind(etcd_server: LocalEtcd) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_etcd", "tour", "--endpoint", etcd_server.client_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "throwaway" not in done.stdout
+    async with etcd.Client(port=etcd_server.port) as client:
+        tour_root = await client.read("/aio-etcd-tour")
+        assert list(tour_root.children) == []
+
+
+def test_tour_reports_an_unreachable_endpoint_in_one_line() -> None:
+    from aio_etcd._server import free_port
+
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_etcd", "tour", "--endpoint", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("aio-etcd: EtcdConnectionFailed")
+    assert "Traceback" not in done.stderr
