@@ -194,9 +194,7 @@ async def test_update_a_result_atomically(client: etcd.Client, prefix: str) -> N
     assert updated.action == "compareAndSwap"
 
 
-async def test_update_fails_when_someone_wrote_meanwhile(
-    client: etcd.Client, prefix: str
-) -> None:
+async def test_update_fails_when_someone_wrote_meanwhile(client: etcd.Client, prefix: str) -> None:
     await client.write(f"{prefix}/foo", "bar")
     result = await client.read(f"{prefix}/foo")
     await client.write(f"{prefix}/foo", "theirs")

@@ -17,7 +17,10 @@ TTL = (
     b'{"action":"set","node":{"key":"/t1","value":"a","expiration":'
     b'"2026-11-23T20:07:23.132373205Z","ttl":100,"modifiedIndex":33,"createdIndex":33}}\n'
 )
-ROOT = b'{"action":"get","node":{"dir":true,"nodes":[{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}]}}\n'
+ROOT = (
+    b'{"action":"get","node":{"dir":true,"nodes":'
+    b'[{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}]}}\n'
+)
 TREE = (
     b'{"action":"get","node":{"key":"/d","dir":true,"nodes":['
     b'{"key":"/d/a","value":"1","modifiedIndex":5,"createdIndex":5},'
@@ -59,9 +62,9 @@ def test_leaves_subtree_and_children() -> None:
 
 
 def test_a_file_is_its_own_leaf_and_an_empty_dir_has_none() -> None:
-    file = EtcdNode(key="/f", value="v", modifiedIndex=3, createdIndex=3)
+    file = EtcdNode(key="/f", value="v", modified_index=3, created_index=3)
     assert list(file.leaves) == [file]
-    empty = EtcdNode(key="/e", dir=True, modifiedIndex=3, createdIndex=3)
+    empty = EtcdNode(key="/e", dir=True, modified_index=3, created_index=3)
     assert list(empty.children) == []
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
 import aio_etcd as etcd
-from aio_etcd._server import LocalEtcd
+from aio_etcd._server import LocalEtcd, free_port
 
 
 def test_tour_starts_its_own_etcd() -> None:
@@ -24,7 +25,7 @@ def test_tour_starts_its_own_etcd() -> None:
     assert "['set one', 'set two']" in done.stdout
 
 
-async def test_tour_against_an_endpoint_leaves_nothing_behind(etcd_server: LocalEtcd) -> None:
+def test_tour_against_an_endpoint_leaves_nothing_behind(etcd_server: LocalEtcd) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "aio_etcd", "tour", "--endpoint", etcd_server.client_url],
         capture_output=True,
@@ -34,16 +35,18 @@ async def test_tour_against_an_endpoint_leaves_nothing_behind(etcd_server: Local
     )
     assert done.returncode == 0, done.stderr
     assert "throwaway" not in done.stdout
-    async with etcd.Client(port=etcd_server.port) as client:
-        tour_root = await client.read("/aio-etcd-tour")
-        assert list(tour_root.children) == []
+
+    async def tour_leftovers() -> list[etcd.EtcdNode]:
+        async with etcd.Client(port=etcd_server.port) as client:
+            return list((await client.read("/aio-etcd-tour")).children)
+
+    assert asyncio.run(tour_leftovers()) == []
 
 
 def test_tour_reports_an_unreachable_endpoint_in_one_line() -> None:
-    from aio_etcd._server import free_port
-
+    unused = f"http://127.0.0.1:{free_port()}"
     done = subprocess.run(
-        [sys.executable, "-m", "aio_etcd", "tour", "--endpoint", f"http://127.0.0.1:{free_port()}"],
+        [sys.executable, "-m", "aio_etcd", "tour", "--endpoint", unused],
         capture_output=True,
         text=True,
         timeout=60,
