@@ -1,34 +1,63 @@
 """What a protocol backend does for the client.
 
-The client turns each documented call into a typed request and hands it to a backend. The
-v2 HTTP API is the only backend today (``_v2``); a backend for etcd's v3 JSON gateway would
-implement the same methods, and the client's calls would not change.
+The client turns each documented call into a typed request and hands it, with the endpoint
+the failover policy chose and the time left, to a backend. The v2 HTTP API is the only
+backend today (``_v2``); a backend for etcd's v3 JSON gateway would implement the same
+methods, and the client's calls would not change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from ._requests import ClusterRequest, KeysRequest
-from .models import EtcdResult, Member, VersionInfo
+from ._requests import KeysRequest
+from .models import (
+    EtcdResult,
+    Health,
+    LeaderStats,
+    Member,
+    SelfStats,
+    StoreStats,
+    VersionInfo,
+)
 
 
 class Backend(Protocol):
-    async def keys(self, request: KeysRequest) -> EtcdResult:
+    """Every method sends one request to ``endpoint`` (``scheme://host:port``) and gives up
+    after ``timeout`` seconds (``None``: no limit)."""
+
+    async def keys(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
         """Execute a read, write or delete of the key space."""
         ...
 
-    async def version(self, request: ClusterRequest) -> VersionInfo:
-        """The server's and the cluster's versions."""
-        ...
+    async def version(self, endpoint: str, timeout: float | None) -> VersionInfo: ...
 
-    async def machines(self, request: ClusterRequest) -> list[str]:
+    async def health(self, endpoint: str, timeout: float | None) -> Health: ...
+
+    async def machines(self, endpoint: str, timeout: float | None) -> list[str]:
         """Every member's client URLs."""
         ...
 
-    async def leader(self, request: ClusterRequest) -> Member:
-        """The member that leads the cluster now."""
-        ...
+    async def members(self, endpoint: str, timeout: float | None) -> list[Member]: ...
+
+    async def leader(self, endpoint: str, timeout: float | None) -> Member: ...
+
+    async def self_stats(self, endpoint: str, timeout: float | None) -> SelfStats: ...
+
+    async def leader_stats(self, endpoint: str, timeout: float | None) -> LeaderStats: ...
+
+    async def store_stats(self, endpoint: str, timeout: float | None) -> StoreStats: ...
+
+    async def add_member(
+        self, endpoint: str, peer_urls: Sequence[str], timeout: float | None
+    ) -> Member: ...
+
+    async def update_member(
+        self, endpoint: str, member_id: str, peer_urls: Sequence[str], timeout: float | None
+    ) -> None: ...
+
+    async def remove_member(self, endpoint: str, member_id: str, timeout: float | None) -> None: ...
 
     async def aclose(self) -> None:
         """Release everything the backend holds."""

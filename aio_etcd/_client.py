@@ -6,6 +6,10 @@ import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import dns.asyncresolver
 
 from . import _validate as check
 from ._backend import Backend
@@ -16,12 +20,31 @@ from ._constants import (
     DEFAULT_VERSION_PREFIX,
     READ_TIMEOUT,
 )
-from ._exceptions import EtcdKeyNotFound, EtcdUnexpectedResponse, EtcdValueError, StopWatching
-from ._requests import ClusterRequest, DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._discovery import discover
+from ._endpoints import EndpointPool
+from ._exceptions import (
+    EtcdKeyNotFound,
+    EtcdUnexpectedResponse,
+    EtcdValueError,
+    StopWatching,
+)
+from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._retry import Failover, RetryPolicy
 from ._transport import AiohttpTransport, Transport
 from ._types import NOT_GIVEN, Timeout, Value
 from ._v2 import V2Backend
-from .models import EtcdNode, EtcdResult, Member
+from .models import (
+    EtcdNode,
+    EtcdResult,
+    Health,
+    LeaderStats,
+    Member,
+    SelfStats,
+    StoreStats,
+    VersionInfo,
+)
+
+T = TypeVar("T")
 
 WatchCallback = Callable[[EtcdResult], "Awaitable[object] | object"]
 """Called with each event of :meth:`Client.eternal_watch`; may be a coroutine function."""
@@ -42,25 +65,47 @@ class Client:
         host: str | Sequence[tuple[str, int]] = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         *,
+        srv_domain: str | None = None,
         version_prefix: str = DEFAULT_VERSION_PREFIX,
         read_timeout: float = READ_TIMEOUT,
         allow_redirect: bool = True,
         protocol: str = "http",
+        allow_reconnect: bool | None = None,
+        use_proxies: bool = False,
+        expected_cluster_id: str | None = None,
+        per_host_pool_size: int | None = None,
         lock_prefix: str = DEFAULT_LOCK_PREFIX,
+        retry_policy: RetryPolicy | None = None,
         transport: Transport | None = None,
+        srv_resolver: dns.asyncresolver.Resolver | None = None,
         loop: object = None,
     ) -> None:
         """
         Args:
-            host: the server's host name or address, or a sequence of ``(host, port)``.
+            host: the server's host name or address, or a sequence of ``(host, port)`` of
+                several members (or proxies); calls fail over between them.
             port: the client port, used with a single ``host``.
+            srv_domain: find the members through the DNS SRV records of this domain
+                (``_etcd-client-ssl._tcp`` with https, ``_etcd-client._tcp``, then
+                ``_etcd._tcp``) on first use, instead of ``host`` and ``port``.
             version_prefix: the API's path prefix on the server.
-            read_timeout: seconds a call may take by default; watches wait without limit.
+            read_timeout: seconds a call may take by default, every retry included; watches
+                wait without limit.
             allow_redirect: kept for older code; etcd forwards requests to the leader itself,
                 and this client never follows redirects.
             protocol: ``"http"`` or ``"https"``.
+            allow_reconnect: fail over to other members, and learn the members from the
+                cluster. By default on with several hosts or an SRV domain, off with one host.
+            use_proxies: the endpoints are proxies: never talk to the members behind them.
+            expected_cluster_id: refuse replies from any other cluster with
+                :class:`~aio_etcd.EtcdClusterIdChanged`. Not given, the first reply's
+                cluster is expected.
+            per_host_pool_size: at most this many connections per member for calls other
+                than watches; ``None`` for no limit.
             lock_prefix: the directory :class:`~aio_etcd.Lock` keeps its keys under.
+            retry_policy: how long to back off between rounds over the members.
             transport: how requests are sent; an :class:`AiohttpTransport` by default.
+            srv_resolver: the DNS resolver for ``srv_domain``; the system's by default.
             loop: ignored; accepted so that older code keeps running.
         """
         if loop is not None:
@@ -71,16 +116,49 @@ class Client:
             )
         if protocol not in ("http", "https"):
             raise EtcdValueError(f"protocol must be 'http' or 'https', not {protocol!r}")
-        self._endpoints = _endpoints(host, port)
         self._protocol = protocol
         self._version_prefix = check.url_path(version_prefix, "version_prefix").rstrip("/")
         self._read_timeout = check.timeout(read_timeout, READ_TIMEOUT, "read_timeout")
         self._allow_redirect = check.flag(allow_redirect, "allow_redirect")
         self._lock_prefix = check.key(lock_prefix, "lock_prefix")
+        self._use_proxies = check.flag(use_proxies, "use_proxies")
+        if expected_cluster_id is not None and not isinstance(expected_cluster_id, str):
+            raise TypeError("expected_cluster_id must be a str")
+        pool_size = check.index(per_host_pool_size, "per_host_pool_size")
+        seeds: list[str] = []
+        if srv_domain is not None:
+            domain = _domain(srv_domain)
+            self._endpoints: list[tuple[str, int]] = []
+
+            async def find() -> list[str]:
+                return await discover(domain, protocol, srv_resolver)
+
+            discovery = find
+        else:
+            self._endpoints = _endpoints(host, port)
+            seeds = [f"{protocol}://{_bracket(h)}:{p}" for h, p in self._endpoints]
+            discovery = None
+        reconnect = check.tristate(allow_reconnect, "allow_reconnect")
+        if reconnect is None:
+            reconnect = len(seeds) > 1 or srv_domain is not None
+        self._allow_reconnect = reconnect
+        self._pool = EndpointPool(
+            seeds,
+            reconnect=reconnect,
+            use_proxies=self._use_proxies,
+            expected_cluster_id=expected_cluster_id,
+            discover=discovery,
+        )
+        if transport is None:
+            transport = AiohttpTransport(per_host_pool_size=pool_size)
         self._backend: Backend = V2Backend(
-            transport if transport is not None else AiohttpTransport(),
-            self.base_uri,
-            self._version_prefix,
+            transport, self._version_prefix, check_reply=self._pool.check_cluster_id
+        )
+        self._failover = Failover(
+            self._pool,
+            retry_policy if retry_policy is not None else RetryPolicy(),
+            retry_window=self._read_timeout if self._read_timeout is not None else READ_TIMEOUT,
+            refresh=self._backend.machines,
         )
         self._closed = False
 
@@ -385,19 +463,101 @@ class Client:
 
     async def version(self, *, timeout: Timeout = NOT_GIVEN) -> str:
         """The version of the etcd server, e.g. ``3.5.1``."""
-        return (await self._backend.version(self._cluster_request(timeout))).server
+        return (await self.version_info(timeout=timeout)).server
 
     async def cluster_version(self, *, timeout: Timeout = NOT_GIVEN) -> str:
         """The version the cluster runs at, e.g. ``3.5.0``."""
-        return (await self._backend.version(self._cluster_request(timeout))).cluster
+        return (await self.version_info(timeout=timeout)).cluster
+
+    async def version_info(self, *, timeout: Timeout = NOT_GIVEN) -> VersionInfo:
+        """Both versions, from one reply."""
+        return await self._ask(self._backend.version, timeout)
+
+    async def health(self, *, timeout: Timeout = NOT_GIVEN) -> Health:
+        """Whether the member in use has a leader and can serve; ``bool()`` of it says."""
+        return await self._ask(self._backend.health, timeout)
 
     async def machines(self, *, timeout: Timeout = NOT_GIVEN) -> list[str]:
         """The client URLs of every member of the cluster."""
-        return await self._backend.machines(self._cluster_request(timeout))
+        return await self._ask(self._backend.machines, timeout)
+
+    async def members(self, *, timeout: Timeout = NOT_GIVEN) -> dict[str, Member]:
+        """Every member, by id (``members[id]['clientURLs']`` works too)."""
+        found = await self._ask(self._backend.members, timeout)
+        return {member.id: member for member in found}
 
     async def leader(self, *, timeout: Timeout = NOT_GIVEN) -> Member:
-        """The member that leads the cluster (``leader()['clientURLs']`` works too)."""
-        return await self._backend.leader(self._cluster_request(timeout))
+        """The member that leads the cluster (``leader()['clientURLs']`` works too).
+
+        While the cluster elects a leader this waits, within ``timeout``, for the result.
+        """
+        return await self._ask(self._backend.leader, timeout)
+
+    async def stats(self, *, timeout: Timeout = NOT_GIVEN) -> SelfStats:
+        """What the member in use says about itself."""
+        return await self._ask(self._backend.self_stats, timeout)
+
+    async def store_stats(self, *, timeout: Timeout = NOT_GIVEN) -> StoreStats:
+        """The operation counts of the member in use."""
+        return await self._ask(self._backend.store_stats, timeout)
+
+    async def leader_stats(self, *, timeout: Timeout = NOT_GIVEN) -> LeaderStats:
+        """The leader's view of its followers: latencies and counts.
+
+        Only the leader answers this, so it is asked directly, unless the client talks
+        through proxies.
+        """
+        if self._use_proxies:
+            return await self._ask(self._backend.leader_stats, timeout)
+        leader = await self.leader(timeout=timeout)
+        urls = leader.client_urls
+        if not urls:
+            raise EtcdUnexpectedResponse(f"the leader {leader.id} has no client URL")
+        seconds = check.timeout(timeout, self._read_timeout)
+        return await self._backend.leader_stats(urls[0], seconds)
+
+    async def add_member(
+        self, peer_urls: str | Sequence[str], *, timeout: Timeout = NOT_GIVEN
+    ) -> Member:
+        """Add a member that will listen for its peers at ``peer_urls``; start it next.
+
+        The new member has no name and no client URLs until it runs.
+        """
+        urls = _peer_urls(peer_urls)
+        return await self._ask(
+            lambda endpoint, seconds: self._backend.add_member(endpoint, urls, seconds),
+            timeout,
+            repeatable=False,
+        )
+
+    async def update_member(
+        self, member_id: str, peer_urls: str | Sequence[str], *, timeout: Timeout = NOT_GIVEN
+    ) -> None:
+        """Change the peer URLs of member ``member_id``.
+
+        Raises:
+            EtcdKeyNotFound: there is no such member.
+        """
+        urls = _peer_urls(peer_urls)
+        member = _member_id(member_id)
+        await self._ask(
+            lambda endpoint, seconds: self._backend.update_member(endpoint, member, urls, seconds),
+            timeout,
+            repeatable=False,
+        )
+
+    async def remove_member(self, member_id: str, *, timeout: Timeout = NOT_GIVEN) -> None:
+        """Remove member ``member_id`` from the cluster.
+
+        Raises:
+            EtcdKeyNotFound: there is no such member, or it was removed before.
+        """
+        member = _member_id(member_id)
+        await self._ask(
+            lambda endpoint, seconds: self._backend.remove_member(endpoint, member, seconds),
+            timeout,
+            repeatable=False,
+        )
 
     # -- the resource -----------------------------------------------------------------
 
@@ -426,11 +586,13 @@ class Client:
 
     @property
     def host(self) -> str:
-        return self._endpoints[0][0]
+        """The host of the member in use."""
+        return urlsplit(self.base_uri).hostname or ""
 
     @property
     def port(self) -> int:
-        return self._endpoints[0][1]
+        """The port of the member in use."""
+        return urlsplit(self.base_uri).port or 0
 
     @property
     def protocol(self) -> str:
@@ -438,8 +600,26 @@ class Client:
 
     @property
     def base_uri(self) -> str:
-        host, port = self._endpoints[0]
-        return f"{self._protocol}://{_bracket(host)}:{port}"
+        """The member in use, e.g. ``http://127.0.0.1:2379``; empty before SRV discovery."""
+        return self._pool.current
+
+    @property
+    def endpoints(self) -> list[str]:
+        """Every endpoint calls may go to: the given ones first, then members learned."""
+        return self._pool.known
+
+    @property
+    def allow_reconnect(self) -> bool:
+        return self._allow_reconnect
+
+    @property
+    def use_proxies(self) -> bool:
+        return self._use_proxies
+
+    @property
+    def expected_cluster_id(self) -> str | None:
+        """The cluster replies must come from, as given or as first seen."""
+        return self._pool.cluster_id
 
     @property
     def version_prefix(self) -> str:
@@ -469,15 +649,54 @@ class Client:
 
     async def _keys(self, request: KeysRequest) -> EtcdResult:
         self._check_open()
-        return await self._backend.keys(request)
+        waits = isinstance(request, ReadRequest) and request.wait
+        return await self._failover.run(
+            lambda endpoint, seconds: self._backend.keys(endpoint, request, seconds),
+            timeout=request.timeout,
+            repeatable=isinstance(request, ReadRequest),
+            long_poll=waits,
+        )
 
-    def _cluster_request(self, timeout: Timeout) -> ClusterRequest:
+    async def _ask(
+        self,
+        call: Callable[[str, float | None], Awaitable[T]],
+        timeout: Timeout,
+        *,
+        repeatable: bool = True,
+    ) -> T:
+        seconds = check.timeout(timeout, self._read_timeout)
         self._check_open()
-        return ClusterRequest(timeout=check.timeout(timeout, self._read_timeout))
+        return await self._failover.run(call, timeout=seconds, repeatable=repeatable)
 
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this aio_etcd.Client is closed")
+
+
+def _peer_urls(value: object) -> list[str]:
+    urls = [value] if isinstance(value, str) else value
+    if not isinstance(urls, Sequence) or not urls:
+        raise TypeError("peer_urls must be a URL or a non-empty sequence of URLs")
+    for url in urls:
+        if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            raise EtcdValueError(f"peer_urls must be http:// or https:// URLs, not {url!r}")
+    return list(urls)
+
+
+def _member_id(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"member_id must be a str, not {type(value).__name__}")
+    if not value or any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise EtcdValueError(f"member_id must be a member's hex id, not {value!r}")
+    return value.lower()
+
+
+def _domain(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"srv_domain must be a str, not {type(value).__name__}")
+    if not value.strip(".") or any(c in value for c in "/:@ "):
+        raise EtcdValueError(f"srv_domain must be a DNS domain, not {value!r}")
+    return value
 
 
 def _endpoints(host: object, port: object) -> list[tuple[str, int]]:

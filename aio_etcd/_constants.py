@@ -17,3 +17,14 @@ READ_TIMEOUT: Final = 60.0
 """Seconds any call but a watch may take, unless the client or the call says otherwise."""
 CONNECT_TIMEOUT: Final = 10.0
 """Seconds to open a connection; bounds even calls that may otherwise wait forever (watches)."""
+
+BACKOFF_INITIAL: Final = 0.05
+"""Seconds to wait after the first round over the members failed; doubles each round."""
+BACKOFF_MAX: Final = 1.0
+"""The longest wait between two rounds over the members."""
+FAILED_MEMBER_COOLDOWN: Final = 5.0
+"""Seconds a member that failed is tried only after the others."""
+MEMBER_REFRESH_INTERVAL: Final = 60.0
+"""Seconds between two refreshes of the member list (sooner after a member failed)."""
+UNREACHABLE_ROUNDS: Final = 3
+"""Rounds over the members, all unreachable, after which a call gives up before its deadline."""

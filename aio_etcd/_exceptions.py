@@ -21,7 +21,9 @@ The tree (v2 error codes on the right)::
     ├── EtcdLockExpired
     ├── EtcdAPIUnavailable ................. the server does not serve this API (v2 disabled)
     ├── EtcdUnexpectedResponse ............. the reply is not something etcd sends
+    ├── EtcdDiscoveryFailed ................ no etcd found through DNS SRV records
     └── EtcdConnectionFailed
+        ├── EtcdOutcomeUnknown ............. a write may or may not have been applied
         └── EtcdTimedOut (asyncio.TimeoutError)
             └── EtcdWatchTimedOut
 
@@ -47,6 +49,7 @@ __all__ = [
     "EtcdCompareFailed",
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
+    "EtcdDiscoveryFailed",
     "EtcdEventIndexCleared",
     "EtcdException",
     "EtcdInsufficientPermissions",
@@ -56,6 +59,7 @@ __all__ = [
     "EtcdLockExpired",
     "EtcdNotDir",
     "EtcdNotFile",
+    "EtcdOutcomeUnknown",
     "EtcdRaftInternalError",
     "EtcdRootReadOnly",
     "EtcdTimedOut",
@@ -165,8 +169,12 @@ class EtcdUnexpectedResponse(EtcdException):
     """The reply is not something etcd sends (e.g. an HTML page from a proxy, a cut-off body)."""
 
 
+class EtcdDiscoveryFailed(EtcdException):
+    """DNS SRV discovery found no etcd endpoint; the message names the records tried."""
+
+
 class EtcdConnectionFailed(EtcdException):
-    """The server could not be reached, or the connection broke before a full reply."""
+    """No member could be reached, or a connection broke before a full reply."""
 
     def __init__(
         self,
@@ -175,9 +183,22 @@ class EtcdConnectionFailed(EtcdException):
         cause: BaseException | None = None,
         *,
         status: int | None = None,
+        sent: bool = True,
     ) -> None:
         super().__init__(message, payload, status=status)
         self.cause = cause
+        self.sent = sent
+        """``False`` when the request certainly never reached a server (it could not
+        connect), so repeating it elsewhere is safe even for a write."""
+
+
+class EtcdOutcomeUnknown(EtcdConnectionFailed):
+    """A write reached a member that then failed before confirming it.
+
+    The write may or may not have been applied, so it is not repeated: read the key to find
+    out. ``cause`` is what went wrong (a broken connection, a timeout, or etcd's own "request
+    timed out").
+    """
 
 
 class EtcdTimedOut(EtcdConnectionFailed, asyncio.TimeoutError):
@@ -208,7 +229,13 @@ _BY_CODE: dict[int, type[EtcdException]] = {
     401: EtcdEventIndexCleared,
 }
 
-_BY_STATUS: dict[int, type[EtcdException]] = {401: EtcdInsufficientPermissions}
+_BY_STATUS: dict[int, type[EtcdException]] = {
+    401: EtcdInsufficientPermissions,
+    404: EtcdKeyNotFound,  # "No such member"
+    409: EtcdAlreadyExist,  # "membership: peerURL exists"
+    410: EtcdKeyNotFound,  # "Member permanently removed"
+}
+"""For replies without an errorCode (the members and auth endpoints)."""
 
 
 def error_for(payload: ErrorPayload, status: int) -> EtcdException:

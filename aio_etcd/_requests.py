@@ -53,10 +53,3 @@ class DeleteRequest:
 
 
 KeysRequest: TypeAlias = "WriteRequest | ReadRequest | DeleteRequest"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClusterRequest:
-    """Ask the cluster about itself (version, members, leader)."""
-
-    timeout: float | None = None

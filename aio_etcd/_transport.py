@@ -42,12 +42,16 @@ class Transport(Protocol):
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
+        long_poll: bool = False,
     ) -> HttpResponse:
         """Send ``method url`` (already percent-encoded) and read the reply.
 
+        ``long_poll`` marks a request that may wait for minutes (a watch), so it must not
+        take a connection that ordinary calls are queueing for.
+
         Raises :class:`~aio_etcd.EtcdTimedOut` when ``timeout`` (seconds, ``None`` for no
         limit) passes, and :class:`~aio_etcd.EtcdConnectionFailed` when the server cannot be
-        reached or the connection breaks.
+        reached (``sent=False``) or the connection breaks.
         """
         ...
 
@@ -57,28 +61,49 @@ class Transport(Protocol):
 
 
 class AiohttpTransport:
-    """The default transport: one pooled aiohttp session, opened on first use."""
+    """The default transport: pooled aiohttp sessions, opened on first use.
+
+    Watches get a session of their own with no connection limit: a watch holds its
+    connection for as long as it waits, and must never make ordinary calls queue behind it.
+    """
 
     def __init__(
         self,
         *,
         session: aiohttp.ClientSession | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        per_host_pool_size: int | None = None,
     ) -> None:
-        """``session``: use this session and leave closing it to its owner."""
+        """
+        Args:
+            session: use this session for every request and leave closing it to its owner.
+            ssl_context: how to verify servers and present a client certificate.
+            per_host_pool_size: at most this many connections per member for calls other
+                than watches (more calls wait for a free one); ``None`` for no limit.
+        """
         self._session = session
+        self._long_poll_session = session
         self._owns_session = session is None
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._per_host = per_host_pool_size or 0
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self, per_host: int) -> aiohttp.ClientSession:
         # Not in __init__: aiohttp wants a running loop, and building a client must not.
-        # No connection limit: a watch holds its connection for as long as it waits, and a
-        # limit would make the next call queue behind watches forever.
-        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl)
-        self._session = aiohttp.ClientSession(
-            connector=connector, headers={"User-Agent": USER_AGENT}
-        )
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=per_host, ssl=self._ssl)
+        session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT})
+        # aiohttp silently sends a PUT or DELETE again when a kept-alive connection breaks;
+        # for a compare-and-swap that may apply it twice. Retries are the client's policy.
+        session._retry_connection = False
+        return session
+
+    def _session_for(self, long_poll: bool) -> aiohttp.ClientSession:
+        if long_poll:
+            if self._long_poll_session is None:
+                self._long_poll_session = self._open(0)
+            return self._long_poll_session
+        if self._session is None:
+            self._session = self._open(self._per_host)
         return self._session
 
     def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
@@ -97,8 +122,9 @@ class AiohttpTransport:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
+        long_poll: bool = False,
     ) -> HttpResponse:
-        session = self._session if self._session is not None else self._open()
+        session = self._session_for(long_poll)
         try:
             async with session.request(
                 method,
@@ -109,19 +135,35 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as response:
                 return HttpResponse(response.status, response.headers, await response.read())
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise EtcdConnectionFailed(
+                f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
+            ) from exc
         except asyncio.TimeoutError as exc:
             raise EtcdTimedOut(
                 f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise EtcdConnectionFailed(
-                f"{method} {origin(url)} failed: {exc!r}", cause=exc
+                f"{method} {origin(url)} failed: {exc!r}", cause=exc, sent=not _unsent(exc)
             ) from exc
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        sessions = {self._session, self._long_poll_session} - {None}
+        self._session = self._long_poll_session = None
+        if self._owns_session:
+            for session in sessions:
+                if session is not None:
+                    await session.close()
+
+
+def _unsent(exc: BaseException) -> bool:
+    """Whether aiohttp failed while still writing the request: a server cannot act on a
+    request whose body it did not get (seen when a kept-alive connection to a member that
+    just died is reused)."""
+    return isinstance(exc, aiohttp.ClientOSError) and str(exc.strerror).startswith(
+        "Can not write request body"
+    )
 
 
 def origin(url: str) -> str:

@@ -8,6 +8,8 @@ percent-encoded, ``;`` and ``+`` included; and a reply is parsed once, from its 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlencode
 
@@ -21,29 +23,46 @@ from ._exceptions import (
     EtcdWatchTimedOut,
     error_for,
 )
-from ._requests import ClusterRequest, DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._transport import HttpResponse, Transport, origin
-from .models import ErrorPayload, EtcdModel, EtcdResult, Member, VersionInfo
+from .models import (
+    ErrorPayload,
+    EtcdModel,
+    EtcdResult,
+    Health,
+    LeaderStats,
+    Member,
+    MemberList,
+    SelfStats,
+    StoreStats,
+    VersionInfo,
+)
 
 _M = TypeVar("_M", bound=EtcdModel)
 
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON_HEADERS = {"Content-Type": "application/json"}
 _SNIPPET = 200
 """How much of an unexpected body an error message quotes."""
 
+ReplyCheck = Callable[[str | None, str], None]
+"""Called with each reply's ``X-Etcd-Cluster-Id`` and the endpoint; raises to refuse it."""
+
 
 class V2Backend:
-    """Speaks etcd's v2 API to one endpoint through a :class:`Transport`."""
+    """Speaks etcd's v2 API through a :class:`Transport`, to whichever endpoint it is given."""
 
-    def __init__(self, transport: Transport, base_url: str, version_prefix: str) -> None:
+    def __init__(
+        self, transport: Transport, version_prefix: str, *, check_reply: ReplyCheck | None = None
+    ) -> None:
         self._transport = transport
-        self._base_url = base_url
-        self._api_url = base_url + version_prefix
-        self._keys_url = self._api_url + "/keys"
+        self._prefix = version_prefix
+        self._keys_path = version_prefix + "/keys"
+        self._check_reply = check_reply
 
-    async def keys(self, request: KeysRequest) -> EtcdResult:
+    async def keys(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
         method, params = _encode(request)
-        url = self._keys_url + quote_key(request.key)
+        url = endpoint + self._keys_path + quote_key(request.key)
         body: bytes | None = None
         if params:
             form = urlencode(params, quote_via=quote, safe="")
@@ -53,45 +72,136 @@ class V2Backend:
                 url += "?" + form
         elif method in ("PUT", "POST"):
             body = b""
+        waits = isinstance(request, ReadRequest) and request.wait
         try:
-            response = await self._transport.request(
+            response = await self._send(
+                endpoint,
                 method,
                 url,
                 body=body,
                 headers=_FORM_HEADERS if body is not None else None,
-                timeout=request.timeout,
+                timeout=timeout,
+                long_poll=waits,
             )
         except EtcdTimedOut as exc:
-            if isinstance(request, ReadRequest) and request.wait:
+            if waits:
                 raise EtcdWatchTimedOut(
-                    f"no change of {request.key!r} within {request.timeout} s", cause=exc
+                    f"no change of {request.key!r} within {timeout} s", cause=exc
                 ) from exc
             raise
         if response.status in (200, 201):
             return _result(response, url)
         raise _error(response, url)
 
-    async def version(self, request: ClusterRequest) -> VersionInfo:
-        url = self._base_url + "/version"
-        return _model(VersionInfo, await self._get(url, request), url)
+    async def version(self, endpoint: str, timeout: float | None) -> VersionInfo:
+        return await self._get_model(VersionInfo, endpoint, "/version", timeout)
 
-    async def machines(self, request: ClusterRequest) -> list[str]:
-        response = await self._get(self._api_url + "/machines", request)
+    async def health(self, endpoint: str, timeout: float | None) -> Health:
+        url = endpoint + "/health"
+        response = await self._send(endpoint, "GET", url, timeout=timeout)
+        if response.status not in (200, 503):  # 503 carries the same body: not healthy
+            raise _error(response, url)
+        return _model(Health, response, url)
+
+    async def machines(self, endpoint: str, timeout: float | None) -> list[str]:
+        url = endpoint + self._prefix + "/machines"
+        response = await self._send(endpoint, "GET", url, timeout=timeout)
+        if response.status != 200:
+            raise _error(response, url)
         text = response.body.decode("utf-8", "replace")
         return [machine.strip() for machine in text.split(",") if machine.strip()]
 
-    async def leader(self, request: ClusterRequest) -> Member:
-        url = self._api_url + "/members/leader"
-        return _model(Member, await self._get(url, request), url)
+    async def members(self, endpoint: str, timeout: float | None) -> list[Member]:
+        path = self._prefix + "/members"
+        return (await self._get_model(MemberList, endpoint, path, timeout)).members
+
+    async def leader(self, endpoint: str, timeout: float | None) -> Member:
+        return await self._get_model(Member, endpoint, self._prefix + "/members/leader", timeout)
+
+    async def self_stats(self, endpoint: str, timeout: float | None) -> SelfStats:
+        return await self._get_model(SelfStats, endpoint, self._prefix + "/stats/self", timeout)
+
+    async def leader_stats(self, endpoint: str, timeout: float | None) -> LeaderStats:
+        path = self._prefix + "/stats/leader"
+        return await self._get_model(LeaderStats, endpoint, path, timeout)
+
+    async def store_stats(self, endpoint: str, timeout: float | None) -> StoreStats:
+        return await self._get_model(StoreStats, endpoint, self._prefix + "/stats/store", timeout)
+
+    async def add_member(
+        self, endpoint: str, peer_urls: Sequence[str], timeout: float | None
+    ) -> Member:
+        url = endpoint + self._prefix + "/members"
+        response = await self._send(
+            endpoint,
+            "POST",
+            url,
+            body=_peer_urls(peer_urls),
+            headers=_JSON_HEADERS,
+            timeout=timeout,
+        )
+        if response.status == 500:
+            error = _error(response, url)
+            error.message = error.args[0] + (
+                ": etcd refuses new members until every member has been connected for 5 s "
+                "(its strict reconfiguration check); its log says more"
+            )
+            error.args = (error.message,)
+            raise error
+        if response.status != 201:
+            raise _error(response, url)
+        return _model(Member, response, url)
+
+    async def update_member(
+        self, endpoint: str, member_id: str, peer_urls: Sequence[str], timeout: float | None
+    ) -> None:
+        url = endpoint + self._prefix + "/members/" + quote(member_id, safe="")
+        body = _peer_urls(peer_urls)
+        response = await self._send(
+            endpoint, "PUT", url, body=body, headers=_JSON_HEADERS, timeout=timeout
+        )
+        if response.status != 204:
+            raise _error(response, url)
+
+    async def remove_member(self, endpoint: str, member_id: str, timeout: float | None) -> None:
+        url = endpoint + self._prefix + "/members/" + quote(member_id, safe="")
+        response = await self._send(endpoint, "DELETE", url, timeout=timeout)
+        if response.status != 204:
+            raise _error(response, url)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
 
-    async def _get(self, url: str, request: ClusterRequest) -> HttpResponse:
-        response = await self._transport.request("GET", url, timeout=request.timeout)
+    async def _get_model(
+        self, model: type[_M], endpoint: str, path: str, timeout: float | None
+    ) -> _M:
+        url = endpoint + path
+        response = await self._send(endpoint, "GET", url, timeout=timeout)
         if response.status != 200:
             raise _error(response, url)
+        return _model(model, response, url)
+
+    async def _send(
+        self,
+        endpoint: str,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None,
+        long_poll: bool = False,
+    ) -> HttpResponse:
+        response = await self._transport.request(
+            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
+        )
+        if self._check_reply is not None:
+            self._check_reply(response.headers.get("X-Etcd-Cluster-Id"), endpoint)
         return response
+
+
+def _peer_urls(peer_urls: Sequence[str]) -> bytes:
+    return json.dumps({"peerURLs": list(peer_urls)}).encode()
 
 
 def quote_key(key: str) -> str:

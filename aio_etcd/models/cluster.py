@@ -27,3 +27,21 @@ class Member(EtcdModel):
     """Where the other members reach it."""
     client_urls: list[str] = Field(default_factory=list, alias="clientURLs")
     """Where clients reach it; empty for a member that was added but never started."""
+
+
+class MemberList(EtcdModel):
+    """The reply of ``GET /v2/members``."""
+
+    members: list[Member] = Field(default_factory=list)
+
+
+class Health(EtcdModel):
+    """The reply of ``GET /health``; ``bool(health)`` says whether the member is healthy."""
+
+    health: bool
+    """Whether the member has a leader and can serve (etcd sends ``"true"``/``"false"``)."""
+    reason: str = ""
+    """Why not (etcd 3.5 only), e.g. ``RAFT NO LEADER``."""
+
+    def __bool__(self) -> bool:
+        return self.health

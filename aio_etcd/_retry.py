@@ -1,0 +1,194 @@
+"""Retries and failover: the whole policy, in one place.
+
+- One deadline per call covers every attempt, backoff included.
+- A request that is safe to repeat (reads, watches, questions about the cluster) moves to the
+  next member when one fails, and is retried with jittered backoff while the cluster has no
+  leader (errorCode 300 "raft proposal dropped", 301, HTTP 5xx).
+- A write moves on only when it certainly never reached a member (it could not connect) or
+  etcd said it did not propose it. When it may have been applied, it is not repeated: it
+  fails with :class:`~aio_etcd.EtcdOutcomeUnknown`.
+- When the deadline passes, the error lists what each member said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from ._constants import BACKOFF_INITIAL, BACKOFF_MAX, UNREACHABLE_ROUNDS
+from ._endpoints import EndpointPool
+from ._exceptions import (
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdLeaderElectionInProgress,
+    EtcdOutcomeUnknown,
+    EtcdRaftInternalError,
+    EtcdTimedOut,
+    EtcdUnexpectedResponse,
+    EtcdWatchTimedOut,
+)
+
+T = TypeVar("T")
+
+Attempt = Callable[[str, "float | None"], Awaitable[T]]
+"""One try of a call: ``(endpoint, timeout) -> result``."""
+
+NOT_PROPOSED = ("raft proposal dropped", "etcdserver: too many requests")
+"""Causes of errorCode 300 that mean the write never entered the raft log."""
+
+Verdict = Literal["retry", "raise", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to wait between rounds over the members."""
+
+    backoff_initial: float = BACKOFF_INITIAL
+    backoff_max: float = BACKOFF_MAX
+    unreachable_rounds: int = UNREACHABLE_ROUNDS
+    """Give up after this many rounds in which no member could be reached at all, even
+    with time left: a cluster that is down should say so, not hang until the deadline."""
+
+    def backoff(self, round_: int) -> float:
+        """Seconds to wait after ``round_`` (0, 1, ...) full rounds failed: exponential,
+        half of it random so that many clients do not retry in step."""
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0**round_)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    @staticmethod
+    def verdict(error: EtcdException, repeatable: bool) -> Verdict:
+        """What to do after ``error``: try again, give up, or report an unknown outcome."""
+        if isinstance(error, EtcdConnectionFailed):
+            return "retry" if repeatable or not error.sent else "unknown"
+        busy = isinstance(error, EtcdRaftInternalError | EtcdLeaderElectionInProgress)
+        if repeatable:
+            server_down = error.status is not None and error.status >= 500
+            return "retry" if busy or server_down else "raise"
+        if isinstance(error, EtcdLeaderElectionInProgress):
+            return "retry"
+        if isinstance(error, EtcdRaftInternalError):
+            cause = error.payload.cause if error.payload is not None else None
+            return "retry" if cause in NOT_PROPOSED else "unknown"
+        if isinstance(error, EtcdUnexpectedResponse) and (error.status or 0) >= 500:
+            return "unknown"  # a proxy's 502/504: it may have passed the write on
+        return "raise"
+
+
+class Failover:
+    """Runs each attempt of a call against the pool's members, as the policy says."""
+
+    def __init__(
+        self,
+        pool: EndpointPool,
+        policy: RetryPolicy,
+        *,
+        retry_window: float,
+        refresh: Callable[[str, float], Awaitable[list[str]]] | None = None,
+    ) -> None:
+        """
+        Args:
+            retry_window: how long calls without a deadline (watches) keep trying to reach
+                a member before giving up.
+            refresh: asks an endpoint for every member's client URLs, within a timeout.
+        """
+        self.pool = pool
+        self.policy = policy
+        self._retry_window = retry_window
+        self._refresh = refresh
+
+    async def run(
+        self,
+        attempt: Attempt[T],
+        *,
+        timeout: float | None,
+        repeatable: bool,
+        long_poll: bool = False,
+    ) -> T:
+        """Run ``attempt`` until it succeeds, the policy gives up, or ``timeout`` passes.
+
+        ``long_poll``: a timeout of an attempt is the call's answer, not a sign the member
+        failed (a watch that saw nothing), so each attempt gets the whole time left.
+        """
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        deadline = None if timeout is None else start + timeout
+        give_up_at = start + self._retry_window if deadline is None else deadline
+        if self._refresh is not None and self.pool.refresh_due():
+            await self._refresh_members(deadline)
+        tried: list[tuple[str, EtcdException]] = []
+        round_ = unreachable = 0
+        while True:
+            endpoints = await self.pool.endpoints()
+            reached = False
+            for position, endpoint in enumerate(endpoints):
+                left = None if deadline is None else deadline - loop.time()
+                if left is not None and left <= 0:
+                    raise _gave_up(tried, timeout)
+                # A member that hangs (stopped, partitioned) must leave time for the others.
+                share = 1 if long_poll else len(endpoints) - position
+                attempt_timeout = None if left is None else left / share
+                try:
+                    result = await attempt(endpoint, attempt_timeout)
+                except EtcdWatchTimedOut:
+                    raise
+                except EtcdException as error:
+                    verdict = self.policy.verdict(error, repeatable)
+                    if isinstance(error, EtcdConnectionFailed):
+                        self.pool.failed(endpoint)
+                    reached = reached or not isinstance(error, EtcdConnectionFailed)
+                    if verdict == "raise":
+                        raise
+                    if verdict == "unknown":
+                        raise EtcdOutcomeUnknown(
+                            f"{endpoint} failed before confirming the write, which may or "
+                            f"may not have been applied; read the key to find out ({error})",
+                            error.payload,
+                            cause=error,
+                            status=error.status,
+                        ) from error
+                    tried.append((endpoint, error))
+                    continue
+                self.pool.answered(endpoint)
+                return result
+            unreachable = 0 if reached else unreachable + 1
+            pause = self.policy.backoff(round_)
+            round_ += 1
+            if unreachable >= self.policy.unreachable_rounds or loop.time() + pause >= give_up_at:
+                raise _gave_up(tried, timeout)
+            await asyncio.sleep(pause)
+
+    async def _refresh_members(self, deadline: float | None) -> None:
+        assert self._refresh is not None
+        for endpoint in await self.pool.endpoints():
+            try:
+                urls = await self._refresh(endpoint, _refresh_timeout(deadline))
+            except EtcdException:
+                continue
+            self.pool.refreshed(urls)
+            return
+        self.pool.refreshed(None)
+
+
+def _refresh_timeout(deadline: float | None) -> float:
+    """A member list is a nicety: it may use a little of a call's time, never all of it."""
+    cap = 1.0
+    if deadline is None:
+        return cap
+    return max(0.01, min(cap, (deadline - asyncio.get_running_loop().time()) / 4))
+
+
+def _gave_up(tried: list[tuple[str, EtcdException]], timeout: float | None) -> EtcdException:
+    """The error for a call that ran out of time or members: the last server error as it
+    was, or a connection error that lists what every member said."""
+    if tried and not isinstance(tried[-1][1], EtcdConnectionFailed):
+        return tried[-1][1]
+    seen = "; ".join(f"{endpoint}: {error}" for endpoint, error in tried[-6:])
+    cause = tried[-1][1] if tried else None
+    if timeout is not None and (not tried or isinstance(cause, EtcdTimedOut)):
+        return EtcdTimedOut(
+            f"no etcd member answered within {timeout} s (tried {seen})", cause=cause
+        )
+    return EtcdConnectionFailed(f"no etcd member could be reached (tried {seen})", cause=cause)

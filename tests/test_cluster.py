@@ -1,0 +1,305 @@
+"""The client against a real 3-member cluster whose members die, freeze and come back.
+
+One cluster serves the module; a test that kills or freezes a member brings it back before
+it ends, so the next test starts with three healthy members.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+import aio_etcd as etcd
+from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, free_port
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def healthy_again(cluster: LocalCluster) -> Iterator[None]:
+    """Whatever a test did to the members, all three run and agree on a leader after it."""
+    yield
+    for member in cluster.members:
+        member.resume()
+    stopped = [member for member in cluster.members if not member.running]
+    for member in stopped:
+        member.restart(wait=False)
+    deadline = time.monotonic() + 30
+    assert all(member.wait_ready(deadline) for member in cluster.members)
+    cluster.leader()
+
+
+@pytest.fixture
+async def cluster_client(cluster: LocalCluster) -> AsyncIterator[etcd.Client]:
+    async with etcd.Client(host=cluster.hosts, read_timeout=10) as client:
+        yield client
+
+
+def member_in_use(cluster: LocalCluster, client: etcd.Client) -> LocalEtcd:
+    return next(m for m in cluster.members if m.client_url == client.base_uri)
+
+
+async def test_cluster_calls_return_typed_models(
+    cluster: LocalCluster, cluster_client: etcd.Client
+) -> None:
+    assert sorted(await cluster_client.machines()) == sorted(cluster.client_urls)
+
+    members = await cluster_client.members()
+    assert len(members) == 3
+    assert sorted(m.name for m in members.values()) == ["m0", "m1", "m2"]
+    some_id, some_member = next(iter(members.items()))
+    assert some_member.id == some_id
+    assert some_member["clientURLs"] == some_member.client_urls
+
+    leader = await cluster_client.leader()
+    assert leader.client_urls == [cluster.members[cluster.leader()].client_url]
+    assert leader.id in members
+
+    stats = await cluster_client.leader_stats()
+    assert stats.leader == leader.id
+    assert sorted(stats.followers) == sorted(set(members) - {leader.id})
+    assert all(f.counts.success > 0 for f in stats.followers.values())
+
+    self_stats = await cluster_client.stats()
+    assert self_stats.state in ("StateLeader", "StateFollower")
+    assert self_stats.leader_info.leader == leader.id
+
+    before = (await cluster_client.store_stats()).sets_success
+    await cluster_client.write(f"/t/{uuid.uuid4().hex}", "counted")
+    # Writes go through raft, so every member counts them.
+    assert (await cluster_client.store_stats()).sets_success == before + 1
+
+    health = await cluster_client.health()
+    assert health and health.health is True
+    assert (await cluster_client.version_info()).server == await cluster_client.version()
+
+
+async def test_the_member_list_is_learned_and_never_shrinks(cluster: LocalCluster) -> None:
+    seed = cluster.members[0]
+    dead = f"http://{LOOPBACK}:{free_port()}"
+    async with etcd.Client(
+        host=((LOOPBACK, int(dead.rsplit(":", 1)[1])), (LOOPBACK, seed.port)), read_timeout=5
+    ) as client:
+        await client.read("/")
+        # The seeds stay, the dead one included; the other members are added.
+        assert client.endpoints[:2] == [dead, seed.client_url]
+        assert sorted(client.endpoints[2:]) == sorted(cluster.client_urls[1:])
+
+    async with etcd.Client(host=cluster.hosts[:1], use_proxies=True) as proxied:
+        await proxied.read("/")
+        assert proxied.endpoints == [seed.client_url]
+
+
+async def test_a_dead_first_host_does_not_stop_the_client(cluster: LocalCluster) -> None:
+    dead = (LOOPBACK, free_port())
+    async with etcd.Client(host=(dead, *cluster.hosts), read_timeout=5) as client:
+        assert client.allow_reconnect is True
+        written = await client.write(f"/t/{uuid.uuid4().hex}", "first try")
+        assert written.value == "first try"
+        assert client.base_uri != f"http://{LOOPBACK}:{dead[1]}"
+
+
+async def test_without_reconnect_a_dead_member_is_an_error(cluster: LocalCluster) -> None:
+    dead = (LOOPBACK, free_port())
+    async with etcd.Client(host=(dead, *cluster.hosts), allow_reconnect=False) as client:
+        started = time.monotonic()
+        with pytest.raises(etcd.EtcdConnectionFailed) as caught:
+            await client.read("/")
+        assert f"{LOOPBACK}:{dead[1]}" in str(caught.value)
+        assert time.monotonic() - started < 2
+    async with etcd.Client(host=LOOPBACK, port=dead[1]) as single:
+        assert single.allow_reconnect is False
+        with pytest.raises(etcd.EtcdConnectionFailed):
+            await single.read("/")
+
+
+async def test_killing_the_member_in_use_loses_no_acknowledged_write(
+    cluster: LocalCluster, cluster_client: etcd.Client
+) -> None:
+    prefix = f"/t/{uuid.uuid4().hex}"
+    await cluster_client.read("/")
+    victim = member_in_use(cluster, cluster_client)
+    acknowledged: dict[str, str] = {}
+    unknown: list[str] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(640):
+        queue.put_nowait(number)
+
+    async def writer() -> None:
+        while not queue.empty():
+            number = queue.get_nowait()
+            key = f"{prefix}/{number}"
+            try:
+                result = await cluster_client.write(key, f"value {number}")
+            except etcd.EtcdOutcomeUnknown:
+                unknown.append(key)
+            else:
+                acknowledged[key] = result.value or ""
+            if len(acknowledged) == 200 and victim.running:
+                victim.kill()
+
+    await asyncio.gather(*(writer() for _ in range(16)))
+
+    assert not victim.running
+    assert cluster_client.base_uri != victim.client_url
+    # Every write either was acknowledged or says its outcome is unknown; nothing else.
+    assert len(acknowledged) + len(unknown) == 640
+    # At most the writes in flight at the kill, and, when the victim led the cluster, the
+    # ones a follower forwarded to it before noticing (one per writer each time).
+    assert len(unknown) <= 2 * 16, unknown
+    stored = await cluster_client.read(prefix, recursive=True)
+    found = {leaf.key: leaf.value for leaf in stored.leaves}
+    assert {key: found.get(key) for key in acknowledged} == acknowledged
+    assert set(found) <= set(acknowledged) | set(unknown)
+
+
+async def test_a_frozen_member_is_left_within_the_deadline(cluster: LocalCluster) -> None:
+    async with etcd.Client(host=cluster.hosts, read_timeout=3) as client:
+        key = f"/t/{uuid.uuid4().hex}"
+        await client.write(key, "before")
+        frozen = member_in_use(cluster, client)
+        frozen.pause()
+        started = time.monotonic()
+        assert (await client.read(key)).value == "before"
+        assert time.monotonic() - started < 3
+        assert client.base_uri != frozen.client_url
+        # Later calls start with a member that answers.
+        started = time.monotonic()
+        await client.write(key, "after")
+        assert (await client.read(key)).value == "after"
+        assert time.monotonic() - started < 1
+
+
+async def test_a_write_to_a_frozen_member_says_its_outcome_is_unknown(
+    cluster: LocalCluster,
+) -> None:
+    async with etcd.Client(host=cluster.hosts, read_timeout=2) as client:
+        key = f"/t/{uuid.uuid4().hex}"
+        await client.write(key, "before")
+        member_in_use(cluster, client).pause()
+        with pytest.raises(etcd.EtcdOutcomeUnknown) as caught:
+            await client.write(key, "maybe", prevValue="before")
+        assert isinstance(caught.value, etcd.EtcdConnectionFailed)
+        assert isinstance(caught.value.cause, etcd.EtcdTimedOut)
+        assert "may or may not have been applied" in str(caught.value)
+
+
+async def test_when_every_member_is_down_the_error_lists_them_and_the_client_recovers(
+    cluster: LocalCluster,
+) -> None:
+    async with etcd.Client(host=cluster.hosts, read_timeout=4) as client:
+        key = f"/t/{uuid.uuid4().hex}"
+        await client.write(key, "survives")
+        for member in cluster.members:
+            member.kill()
+        started = time.monotonic()
+        with pytest.raises(etcd.EtcdConnectionFailed) as caught:
+            await client.read(key)
+        assert time.monotonic() - started < 4
+        assert all(url in str(caught.value) for url in cluster.client_urls)
+
+        for member in cluster.members:
+            member.restart(wait=False)
+        deadline = time.monotonic() + 30
+        assert all(member.wait_ready(deadline) for member in cluster.members)
+        assert (await client.read(key)).value == "survives"
+
+
+async def test_writes_resume_after_the_leader_dies(cluster: LocalCluster) -> None:
+    leader = cluster.members[cluster.leader()]
+    others = [(LOOPBACK, m.port) for m in cluster.members if m is not leader]
+    async with etcd.Client(host=((LOOPBACK, leader.port), *others), read_timeout=15) as client:
+        prefix = f"/t/{uuid.uuid4().hex}"
+        await client.write(f"{prefix}/0", "0")
+        leader.kill()
+        # Within one election timeout of the death, a follower still forwards writes to
+        # the dead leader, and those time out with an unknown outcome. After it, writes
+        # are refused as "no leader" until the election ends, which the client retries.
+        await asyncio.sleep(1.2)
+        for number in range(1, 30):
+            await client.write(f"{prefix}/{number}", str(number))
+        stored = await client.read(prefix, recursive=True)
+        assert sorted(int(leaf.value or "-1") for leaf in stored.leaves) == list(range(30))
+        assert (await client.leader()).client_urls != [leader.client_url]
+
+
+async def add_member(client: etcd.Client, peer: str) -> etcd.Member:
+    """etcd refuses (HTTP 500) to add a member until all have been connected for 5 s."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return await client.add_member(peer)
+        except etcd.EtcdException as error:
+            refused_for_now = "strict reconfiguration check" in str(error)
+            if error.status != 500 or not refused_for_now or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def test_members_can_be_added_changed_and_removed(
+    cluster: LocalCluster, cluster_client: etcd.Client
+) -> None:
+    peer = f"http://{LOOPBACK}:{free_port()}"
+    added = await add_member(cluster_client, peer)
+    try:
+        assert added.peer_urls == [peer] and added.name == "" and added.client_urls == []
+        assert (await cluster_client.members())[added.id].peer_urls == [peer]
+        with pytest.raises(etcd.EtcdAlreadyExist, match="peerURL exists"):
+            await cluster_client.update_member(added.id, [cluster.members[0].peer_url])
+
+        moved = f"http://{LOOPBACK}:{free_port()}"
+        await cluster_client.update_member(added.id, [moved])
+        assert (await cluster_client.members())[added.id].peer_urls == [moved]
+    finally:
+        await cluster_client.remove_member(added.id)
+    assert added.id not in await cluster_client.members()
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        await cluster_client.remove_member(added.id)
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        await cluster_client.update_member("123abc", [peer])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: c.add_member([]), "peer_urls"),
+        (lambda c: c.add_member(["127.0.0.1:2380"]), "peer_urls"),
+        (lambda c: c.remove_member("not hex"), "member_id"),
+        (lambda c: c.update_member(17, ["http://127.0.0.1:1"]), "member_id"),
+    ],
+)
+async def test_member_arguments_are_checked_first(
+    call: object, message: str, cluster_client: etcd.Client
+) -> None:
+    assert callable(call)
+    with pytest.raises((TypeError, etcd.EtcdValueError), match=message):
+        await call(cluster_client)
+
+
+async def test_a_reply_from_another_cluster_is_refused(cluster: LocalCluster) -> None:
+    with LocalEtcd(name="other") as other:
+        async with etcd.Client(
+            host=((LOOPBACK, other.port), cluster.hosts[0]), use_proxies=True
+        ) as client:
+            await client.read("/")
+            first_cluster = client.expected_cluster_id
+            assert first_cluster
+            other.kill()
+            with pytest.raises(etcd.EtcdClusterIdChanged, match=first_cluster):
+                await client.read("/")
+            # The new cluster is expected from now on.
+            await client.read("/")
+            assert client.expected_cluster_id not in (None, first_cluster)
+
+    async with etcd.Client(host=cluster.hosts, expected_cluster_id="123") as pinned:
+        for _ in range(2):
+            with pytest.raises(etcd.EtcdClusterIdChanged):
+                await pinned.read("/")
