@@ -46,6 +46,9 @@ async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
         show("await client.version()", await client.version())
         show("await client.machines()", await client.machines())
         show("(await client.leader()).name", (await client.leader()).name)
+        show("bool(await client.health())", bool(await client.health()))
+        show("len(await client.members())", len(await client.members()))
+        show("(await client.stats()).state", (await client.stats()).state)
 
         step("Write and read a key")
         result = await client.write(f"{root}/nodes/n1", 1)
