@@ -87,6 +87,8 @@ class AiohttpTransport:
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._per_host = per_host_pool_size or 0
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._reading: set[aiohttp.ClientResponse] = set()
+        self._closed = False
 
     def _open(self, per_host: int) -> aiohttp.ClientSession:
         # Not in __init__: aiohttp wants a running loop, and building a client must not.
@@ -98,6 +100,8 @@ class AiohttpTransport:
         return session
 
     def _session_for(self, long_poll: bool) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this transport is closed")
         if long_poll:
             if self._long_poll_session is None:
                 self._long_poll_session = self._open(0)
@@ -134,7 +138,12 @@ class AiohttpTransport:
                 timeout=self._timeout(timeout),
                 allow_redirects=False,
             ) as response:
-                return HttpResponse(response.status, response.headers, await response.read())
+                self._reading.add(response)
+                try:
+                    body = await response.read()
+                finally:
+                    self._reading.discard(response)
+                return HttpResponse(response.status, response.headers, body)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise EtcdConnectionFailed(
                 f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
@@ -149,6 +158,10 @@ class AiohttpTransport:
             ) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
+        # Closing a session does not wake a read that waits on it (a watch): end those first.
+        for response in list(self._reading):
+            response.content.set_exception(aiohttp.ClientConnectionError("the client was closed"))
         sessions = {self._session, self._long_poll_session} - {None}
         self._session = self._long_poll_session = None
         if self._owns_session:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import ValidationError
 
@@ -109,7 +109,10 @@ class V2Backend:
         if response.status != 200:
             raise _error(response, url)
         text = response.body.decode("utf-8", "replace")
-        return [machine.strip() for machine in text.split(",") if machine.strip()]
+        machines = [machine.strip() for machine in text.split(",") if machine.strip()]
+        if not machines or not all(_is_url(machine) for machine in machines):
+            raise _unexpected(response, url, "not a list of client URLs")
+        return machines
 
     async def members(self, endpoint: str, timeout: float | None) -> list[Member]:
         path = self._prefix + "/members"
@@ -200,6 +203,11 @@ class V2Backend:
         return response
 
 
+def _is_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _peer_urls(peer_urls: Sequence[str]) -> bytes:
     return json.dumps({"peerURLs": list(peer_urls)}).encode()
 
@@ -288,6 +296,8 @@ def _error(response: HttpResponse, url: str) -> EtcdException:
             payload = None
         if payload is not None and (payload.error_code is not None or payload.message):
             return error_for(payload, response.status)
+    if response.status == 401:  # e.g. a proxy's own authentication
+        return error_for(_text_payload(body), 401)
     if response.status == 404 and body.startswith(b"404 page not found"):
         return EtcdAPIUnavailable(
             f"{origin(url)} serves no etcd v2 API at {_path(url)} (HTTP 404): etcd 3.4 and "
