@@ -294,11 +294,8 @@ async def test_an_unknown_error_code_raises_the_base_class_with_its_payload(
 async def test_a_plain_text_401_means_insufficient_permissions(
     fake: FakeEtcd, client: etcd.Client
 ) -> None:
-    """A proxy's ``401 Unauthorized``: the docs map HTTP 401 to EtcdInsufficientPermissions.
-
-    Fails today: ``_v2._error`` applies the HTTP-status mapping (``_BY_STATUS``) only to JSON
-    bodies, so a plain-text 401 raises EtcdUnexpectedResponse.
-    """
+    """A proxy's ``401 Unauthorized``: HTTP 401 means EtcdInsufficientPermissions, whatever
+    the body."""
     fake.reply("/v2/keys/locked", _text(401, b"401 Unauthorized\n"))
 
     error = await fails(client.read("/locked"), etcd.EtcdException)
@@ -416,11 +413,8 @@ async def test_machines_without_the_v2_api(fake: FakeEtcd, client: etcd.Client) 
 async def test_machines_refuses_a_page_that_lists_no_urls(
     fake: FakeEtcd, client: etcd.Client
 ) -> None:
-    """A proxy's HTML page with status 200 is not a list of client URLs.
-
-    Fails today: ``V2Backend.machines`` splits any 200 body on commas and returns the pieces,
-    here ``['<html>...']``.
-    """
+    """A proxy's HTML page with status 200 is not a list of client URLs (failover would
+    take it for one)."""
     fake.reply(
         "/v2/machines",
         Canned(200, b"<html><body>Welcome to nginx!</body></html>", {"Content-Type": "text/html"}),

@@ -242,9 +242,8 @@ async def test_close_releases_every_connection(etcd_server: LocalEtcd, prefix: s
 async def test_close_ends_the_watches_in_flight(etcd_server: LocalEtcd, prefix: str) -> None:
     """Watches still waiting when the client closes must end, not wait forever.
 
-    Fails today: ``AiohttpTransport.aclose`` closes the sessions, which closes the sockets,
-    but aiohttp's ``ResponseHandler.close`` drops its reference to the payload before the
-    connection is lost, so nothing wakes the ``response.read()`` of a request in flight.
+    Closing aiohttp's sessions alone would not do: its ``ResponseHandler.close`` drops the
+    payload before the connection is lost, so nothing would wake a ``response.read()``.
     """
     baseline = open_fds()
     watchers = etcd_watchers(etcd_server)
