@@ -40,6 +40,7 @@ from ._exceptions import (
 )
 from ._transport import AiohttpTransport, HttpResponse, Transport
 from ._types import NOT_GIVEN, NotGiven
+from ._watch import Watch
 from .models import ErrorPayload, EtcdNode, EtcdResult, Member, VersionInfo
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "StopWatching",
     "Transport",
     "VersionInfo",
+    "Watch",
     "WatchCallback",
     "__version__",
 ]

@@ -9,6 +9,7 @@ methods, and the client's calls would not change.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from ._requests import KeysRequest
@@ -21,6 +22,18 @@ from .models import (
     StoreStats,
     VersionInfo,
 )
+
+
+class EventStream(Protocol):
+    """The events of one streaming watch, in the order the server sends them."""
+
+    etcd_index: int | None
+    """The store's index when the watch began."""
+
+    async def next_event(self) -> EtcdResult | None:
+        """The next event, waiting as long as it takes; ``None`` when the stream ended
+        (the server went away, or dropped a watcher that fell 100 events behind)."""
+        ...
 
 
 class Backend(Protocol):
@@ -58,6 +71,21 @@ class Backend(Protocol):
     ) -> None: ...
 
     async def remove_member(self, endpoint: str, member_id: str, timeout: float | None) -> None: ...
+
+    def watch(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        recursive: bool,
+        wait_index: int | None,
+        timeout: float | None,
+    ) -> AbstractAsyncContextManager[EventStream]:
+        """Stream the changes of ``key`` from ``wait_index`` on (``None``: from now).
+
+        ``timeout`` bounds the start; raises as :meth:`keys` does when etcd refuses.
+        """
+        ...
 
     async def aclose(self) -> None:
         """Release everything the backend holds."""

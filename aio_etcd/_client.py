@@ -19,6 +19,7 @@ from ._constants import (
     DEFAULT_PORT,
     DEFAULT_VERSION_PREFIX,
     READ_TIMEOUT,
+    WATCH_PROBE_INTERVAL,
 )
 from ._discovery import discover
 from ._endpoints import EndpointPool
@@ -33,6 +34,7 @@ from ._retry import Failover, RetryPolicy
 from ._transport import AiohttpTransport, Transport
 from ._types import NOT_GIVEN, Timeout, Value
 from ._v2 import V2Backend
+from ._watch import Watch
 from .models import (
     EtcdNode,
     EtcdResult,
@@ -435,6 +437,56 @@ class Client:
             key, wait=True, waitIndex=index, recursive=recursive, timeout=timeout
         )
 
+    def watch_iter(
+        self,
+        key: str,
+        recursive: bool | None = False,
+        index: int | None = None,
+        *,
+        resync: bool = False,
+        probe_interval: float | None = WATCH_PROBE_INTERVAL,
+    ) -> Watch:
+        """Every change of ``key`` (or the tree below it), in order, each exactly once::
+
+            async for event in client.watch_iter("/config", recursive=True):
+                ...
+
+        One streaming request carries many events. When the connection breaks or the
+        member dies or falls silent, the watch goes on from another member where it left
+        off. A watch of a key also reports the deletion or expiry of a directory above it,
+        with the directory's key.
+
+        Args:
+            index: the first index to report (e.g. a read's ``etcd_index + 1``); by
+                default, changes from now on.
+            resync: when etcd's history (its last 1000 changes) no longer reaches back to
+                the next index wanted, re-read the key or tree, yield that as an event with
+                ``snapshot=True``, and go on from there, instead of raising
+                :class:`~aio_etcd.EtcdEventIndexCleared`.
+            probe_interval: after this many quiet seconds, check on another connection
+                that the member is alive and healthy, and move on if it is not; ``None``
+                never checks.
+        """
+        path = check.key(key)
+        self._check_open()
+        if probe_interval is not None:
+            probe_interval = check.timeout(probe_interval, None, "probe_interval")
+
+        async def read(watched: str, tree: bool) -> EtcdResult:
+            return await self.read(watched, recursive=tree)
+
+        return Watch(
+            self._backend,
+            self._failover,
+            read,
+            path,
+            recursive=check.flag(recursive, "recursive"),
+            index=check.index(index, "index"),
+            resync=check.flag(resync, "resync"),
+            probe_interval=probe_interval,
+            start_timeout=self._read_timeout,
+        )
+
     async def eternal_watch(
         self,
         key: str,
@@ -446,18 +498,18 @@ class Client:
         :class:`~aio_etcd.StopWatching`.
 
         ``callback`` may be a plain function or a coroutine function. Returns the index to
-        continue watching from.
+        continue watching from. Runs on :meth:`watch_iter`, so no change is missed between
+        two callbacks.
         """
-        next_index = index
-        while True:
-            event = await self.watch(key, next_index, recursive)
-            next_index = event.modified_index + 1
-            try:
-                outcome = callback(event)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            except StopWatching:
-                return next_index
+        async with self.watch_iter(key, recursive, index) as events:
+            async for event in events:
+                try:
+                    outcome = callback(event)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except StopWatching:
+                    return event.modified_index + 1
+        raise AssertionError("a watch never ends by itself")  # pragma: no cover
 
     # -- the cluster ------------------------------------------------------------------
 

@@ -28,3 +28,5 @@ MEMBER_REFRESH_INTERVAL: Final = 60.0
 """Seconds between two refreshes of the member list (sooner after a member failed)."""
 UNREACHABLE_ROUNDS: Final = 3
 """Rounds over the members, all unreachable, after which a call gives up before its deadline."""
+WATCH_PROBE_INTERVAL: Final = 10.0
+"""Seconds a streaming watch may stay quiet before its member is asked whether it is alive."""

@@ -9,8 +9,10 @@ exceptions, and it turns them into :class:`~aio_etcd.EtcdConnectionFailed` here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,8 +33,26 @@ class HttpResponse:
     body: bytes
 
 
+class HttpStream(Protocol):
+    """A reply read as it arrives (a streaming watch)."""
+
+    status: int
+    headers: Mapping[str, str]
+
+    async def readline(self) -> bytes:
+        """The next line, newline included; ``b""`` when the reply has ended.
+
+        Raises :class:`~aio_etcd.EtcdConnectionFailed` when the connection breaks.
+        """
+        ...
+
+    async def read(self) -> bytes:
+        """The rest of the body (of an error reply)."""
+        ...
+
+
 class Transport(Protocol):
-    """Sends one HTTP request and returns the whole reply."""
+    """Sends one HTTP request and returns the whole reply, or streams it."""
 
     async def request(
         self,
@@ -53,6 +73,14 @@ class Transport(Protocol):
         limit) passes, and :class:`~aio_etcd.EtcdConnectionFailed` when the server cannot be
         reached (``sent=False``) or the connection breaks.
         """
+        ...
+
+    def stream(
+        self, method: str, url: str, *, timeout: float | None
+    ) -> AbstractAsyncContextManager[HttpStream]:
+        """Send ``method url`` and give the reply as soon as its headers arrive; reading
+        has no time limit, ``timeout`` bounds getting the headers. The connection is
+        released when the context ends."""
         ...
 
     async def aclose(self) -> None:
@@ -129,7 +157,7 @@ class AiohttpTransport:
         long_poll: bool = False,
     ) -> HttpResponse:
         session = self._session_for(long_poll)
-        try:
+        with _translated(method, url, timeout):
             async with session.request(
                 method,
                 URL(url, encoded=True),
@@ -144,18 +172,29 @@ class AiohttpTransport:
                 finally:
                     self._reading.discard(response)
                 return HttpResponse(response.status, response.headers, body)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise EtcdConnectionFailed(
-                f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
-            ) from exc
-        except asyncio.TimeoutError as exc:
-            raise EtcdTimedOut(
-                f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise EtcdConnectionFailed(
-                f"{method} {origin(url)} failed: {exc!r}", cause=exc, sent=not _unsent(exc)
-            ) from exc
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, method: str, url: str, *, timeout: float | None
+    ) -> AsyncIterator[HttpStream]:
+        session = self._session_for(long_poll=True)
+        with _translated(method, url, timeout):
+            # The time limit is for the headers; a stream may then stay quiet forever.
+            response = await asyncio.wait_for(
+                session.request(
+                    method,
+                    URL(url, encoded=True),
+                    timeout=self._timeout(None),
+                    allow_redirects=False,
+                ),
+                timeout,
+            )
+        async with response:
+            self._reading.add(response)
+            try:
+                yield _AiohttpStream(response, method, url)
+            finally:
+                self._reading.discard(response)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -168,6 +207,42 @@ class AiohttpTransport:
             for session in sessions:
                 if session is not None:
                     await session.close()
+
+
+class _AiohttpStream:
+    def __init__(self, response: aiohttp.ClientResponse, method: str, url: str) -> None:
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+        self._response = response
+        self._method = method
+        self._url = url
+
+    async def readline(self) -> bytes:
+        with _translated(self._method, self._url, None):
+            return await self._response.content.readline()
+
+    async def read(self) -> bytes:
+        with _translated(self._method, self._url, None):
+            return await self._response.read()
+
+
+@contextlib.contextmanager
+def _translated(method: str, url: str, timeout: float | None) -> Iterator[None]:
+    """aiohttp's and the OS's errors, as aio_etcd's."""
+    try:
+        yield
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        raise EtcdConnectionFailed(
+            f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
+        ) from exc
+    except asyncio.TimeoutError as exc:
+        raise EtcdTimedOut(
+            f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
+        ) from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise EtcdConnectionFailed(
+            f"{method} {origin(url)} failed: {exc!r}", cause=exc, sent=not _unsent(exc)
+        ) from exc
 
 
 def _unsent(exc: BaseException) -> bool:

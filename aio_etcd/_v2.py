@@ -8,13 +8,16 @@ percent-encoded, ``;`` and ``+`` included; and a reply is parsed once, from its 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import ValidationError
 
+from ._backend import EventStream
 from ._exceptions import (
     EtcdAPIUnavailable,
     EtcdException,
@@ -24,7 +27,7 @@ from ._exceptions import (
     error_for,
 )
 from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
-from ._transport import HttpResponse, Transport, origin
+from ._transport import HttpResponse, HttpStream, Transport, origin
 from .models import (
     ErrorPayload,
     EtcdModel,
@@ -172,6 +175,29 @@ class V2Backend:
         if response.status != 204:
             raise _error(response, url)
 
+    @contextlib.asynccontextmanager
+    async def watch(
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        recursive: bool,
+        wait_index: int | None,
+        timeout: float | None,
+    ) -> AsyncIterator[EventStream]:
+        params = {"wait": "true", "stream": "true"}
+        if recursive:
+            params["recursive"] = "true"
+        if wait_index is not None:
+            params["waitIndex"] = str(wait_index)
+        url = f"{endpoint}{self._keys_path}{quote_key(key)}?{urlencode(params)}"
+        async with self._transport.stream("GET", url, timeout=timeout) as stream:
+            if self._check_reply is not None:
+                self._check_reply(stream.headers.get("X-Etcd-Cluster-Id"), endpoint)
+            if stream.status != 200:
+                raise _error(HttpResponse(stream.status, stream.headers, await stream.read()), url)
+            yield _V2EventStream(stream, url)
+
     async def aclose(self) -> None:
         await self._transport.aclose()
 
@@ -201,6 +227,27 @@ class V2Backend:
         if self._check_reply is not None:
             self._check_reply(response.headers.get("X-Etcd-Cluster-Id"), endpoint)
         return response
+
+
+class _V2EventStream:
+    """Events of a ``stream=true`` watch: one JSON object a line."""
+
+    def __init__(self, stream: HttpStream, url: str) -> None:
+        self._stream = stream
+        self._url = url
+        self._empty = HttpResponse(stream.status, stream.headers, b"")
+        try:
+            self.etcd_index = _int_header(stream.headers.get("X-Etcd-Index"))
+        except ValueError as exc:
+            raise _unexpected(self._empty, url, "an index header is not a number") from exc
+
+    async def next_event(self) -> EtcdResult | None:
+        while True:
+            line = await self._stream.readline()
+            if not line.endswith(b"\n"):
+                return None  # the end, or a line cut off by a server going away
+            if line.strip():
+                return _result(replace(self._empty, body=line), self._url)
 
 
 def _is_url(text: str) -> bool:

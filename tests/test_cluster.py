@@ -1,15 +1,11 @@
-"""The client against a real 3-member cluster whose members die, freeze and come back.
-
-One cluster serves the module; a test that kills or freezes a member brings it back before
-it ends, so the next test starts with three healthy members.
-"""
+"""The client against a real 3-member cluster whose members die, freeze and come back."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -17,24 +13,9 @@ import aio_etcd as etcd
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, free_port
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
-def healthy_again(cluster: LocalCluster) -> Iterator[None]:
-    """Whatever a test did to the members, all three run and agree on a leader after it."""
-    yield
-    for member in cluster.members:
-        member.resume()
-    stopped = [member for member in cluster.members if not member.running]
-    for member in stopped:
-        member.restart(wait=False)
-    deadline = time.monotonic() + 30
-    assert all(member.wait_ready(deadline) for member in cluster.members)
-    cluster.leader()
+def _healthy_again(healthy_cluster: LocalCluster) -> None:
+    """Every test here leaves the cluster with three running members."""
 
 
 @pytest.fixture

@@ -42,6 +42,10 @@ class EtcdResult(EtcdModel):
     """``X-Etcd-Cluster-Id``: the id of the cluster that answered (hex)."""
     new_key: bool = False
     """Whether the operation created the key (etcd answered 201 Created)."""
+    snapshot: bool = False
+    """Set on the re-read a resyncing watch yields after falling out of etcd's history:
+    the whole state of the watched key or tree (action ``get``). When nothing is stored
+    there, its node has no value, no children and index 0."""
 
     @property
     def key(self) -> str:

@@ -1,0 +1,212 @@
+"""Watches that lose no event: a streaming watch that resumes wherever it can.
+
+The rules it follows (etcd v2, 3.4 and 3.5):
+
+- Events come in index order; the next one wanted is ``last modifiedIndex + 1``. Anything
+  older that a reconnect delivers again is dropped, so each event is delivered once.
+- A ``stream=true`` watch whose ``waitIndex`` is still in etcd's history gets that one event
+  and then nothing more (etcd answers from history without registering the watcher). So an
+  event at or below the index the stream began at ends that stream, and the next starts
+  after it: behind, the watch catches up one request per event; live, it streams.
+- A broken stream, a member that died or one that stopped answering (an idle v2 watch sends
+  nothing, so a silent member is probed on another connection) are left for another member,
+  from the next index wanted.
+- errorCode 401 (the index left etcd's 1000-event history) raises
+  :class:`~aio_etcd.EtcdEventIndexCleared`, or with ``resync`` re-reads the key and goes on
+  from the index of that read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+
+from ._backend import Backend, EventStream
+from ._exceptions import EtcdConnectionFailed, EtcdEventIndexCleared, EtcdException, EtcdKeyNotFound
+from ._retry import Failover
+from .models import EtcdNode, EtcdResult
+
+Read = Callable[[str, bool], Awaitable[EtcdResult]]
+"""Reads ``key`` (recursively or not) for a resync."""
+
+
+class Watch:
+    """The changes of a key or tree, as an async iterator of :class:`~aio_etcd.EtcdResult`.
+
+    Made by :meth:`aio_etcd.Client.watch_iter`::
+
+        async with client.watch_iter("/config", recursive=True) as changes:
+            async for event in changes:
+                print(event.action, event.key, event.value)
+
+    Leaving the loop (``break``, an exception, cancellation) and :meth:`aclose` release the
+    connection at once.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        failover: Failover,
+        read: Read,
+        key: str,
+        *,
+        recursive: bool,
+        index: int | None,
+        resync: bool,
+        probe_interval: float | None,
+        start_timeout: float | None,
+    ) -> None:
+        self._backend = backend
+        self._failover = failover
+        self._read = read
+        self.key = key
+        self.recursive = recursive
+        self.resync = resync
+        self.probe_interval = probe_interval
+        self._start_timeout = start_timeout
+        self._next_index = index
+        self._opened: AbstractAsyncContextManager[EventStream] | None = None
+        self._stream: EventStream | None = None
+        self._endpoint = ""
+        self._receiving: asyncio.Future[EtcdResult | None] | None = None
+        self._closed = False
+
+    @property
+    def next_index(self) -> int | None:
+        """The index the next event will have at least; where to resume a watch later."""
+        return self._next_index
+
+    def __aiter__(self) -> Watch:
+        return self
+
+    async def __anext__(self) -> EtcdResult:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            return await self._next()
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Stop watching and release the connection."""
+        self._closed = True
+        await self._drop()
+
+    async def __aenter__(self) -> Watch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _next(self) -> EtcdResult:
+        while True:
+            if self._stream is None:
+                snapshot = await self._start()
+                if snapshot is not None:
+                    return snapshot
+            stream = self._stream
+            assert stream is not None
+            try:
+                event = await self._receive(stream)
+            except EtcdConnectionFailed:
+                self._failover.pool.failed(self._endpoint)
+                await self._drop()
+                continue
+            except EtcdException:
+                await self._drop()  # a line that is not an event: start again cleanly
+                continue
+            if event is None:
+                await self._drop()
+                continue
+            index = event.modified_index
+            if self._next_index is not None and index < self._next_index:
+                continue  # seen before a reconnect
+            self._next_index = index + 1
+            if stream.etcd_index is not None and index <= stream.etcd_index:
+                await self._drop()  # answered from history: this stream will say no more
+            return event
+
+    async def _start(self) -> EtcdResult | None:
+        """Open a stream on a member that answers; with ``resync``, the snapshot to yield
+        first when the history no longer reaches back far enough."""
+
+        async def open_on(endpoint: str, timeout: float | None) -> EventStream:
+            opened = self._backend.watch(
+                endpoint,
+                self.key,
+                recursive=self.recursive,
+                wait_index=self._next_index,
+                timeout=timeout,
+            )
+            stream = await opened.__aenter__()
+            self._opened, self._endpoint = opened, endpoint
+            return stream
+
+        try:
+            self._stream = await self._failover.run(
+                open_on, timeout=self._start_timeout, repeatable=True
+            )
+        except EtcdEventIndexCleared:
+            if not self.resync:
+                raise
+            return await self._snapshot()
+        if self._next_index is None and self._stream.etcd_index is not None:
+            self._next_index = self._stream.etcd_index + 1
+        return None
+
+    async def _snapshot(self) -> EtcdResult:
+        try:
+            snapshot = await self._read(self.key, self.recursive)
+        except EtcdKeyNotFound as missing:
+            index = missing.payload.index if missing.payload is not None else None
+            node = EtcdNode(key=self.key, dir=self.recursive)
+            snapshot = EtcdResult(action="get", node=node, etcd_index=index)
+        snapshot.snapshot = True
+        if snapshot.etcd_index is not None:
+            self._next_index = snapshot.etcd_index + 1
+        return snapshot
+
+    async def _receive(self, stream: EventStream) -> EtcdResult | None:
+        """The next event; probes the member whenever the stream has been quiet for
+        ``probe_interval`` and gives up on it when the probe fails."""
+        if self.probe_interval is None:
+            return await stream.next_event()
+        # A task, so that probing never interrupts a line half read.
+        receiving = self._receiving = asyncio.ensure_future(stream.next_event())
+        while True:
+            done, _ = await asyncio.wait({receiving}, timeout=self.probe_interval)
+            if done:
+                self._receiving = None
+                return receiving.result()
+            try:
+                health = await self._backend.health(self._endpoint, self.probe_interval)
+            except EtcdException as exc:
+                raise EtcdConnectionFailed(
+                    f"{self._endpoint} stopped answering while watched", cause=exc
+                ) from exc
+            if not health:
+                raise EtcdConnectionFailed(f"{self._endpoint} is not healthy: {health.reason}")
+            # Quiet and healthy: no event was waiting in etcd's history for this stream
+            # (it would have come right after the headers), so a reconnect may start
+            # from the stream's own index and not fall out of the history while idle.
+            if stream.etcd_index is not None and self._next_index is not None:
+                self._next_index = max(self._next_index, stream.etcd_index + 1)
+
+    async def _drop(self) -> None:
+        receiving, self._receiving = self._receiving, None
+        if receiving is not None:
+            if receiving.cancel():
+                await asyncio.wait({receiving})
+            elif not receiving.cancelled():
+                receiving.exception()  # the stream is dropped; so is how it ended
+        opened, self._opened, self._stream = self._opened, None, None
+        if opened is not None:
+            await opened.__aexit__(None, None, None)

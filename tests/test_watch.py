@@ -1,0 +1,231 @@
+"""watch_iter: every event once, in order, through reconnects, dead members and overflow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import pytest
+
+import aio_etcd as etcd
+from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
+
+
+async def collect(events: etcd.Watch, count: int) -> list[etcd.EtcdResult]:
+    seen = []
+    async with events:
+        async for event in events:
+            seen.append(event)
+            if len(seen) == count:
+                break
+    return seen
+
+
+async def test_live_events_arrive_once_in_order(client: etcd.Client, prefix: str) -> None:
+    watching = asyncio.create_task(collect(client.watch_iter(prefix, recursive=True), 400))
+    await asyncio.sleep(0.2)
+    written: list[int] = []
+
+    async def writer(name: str) -> None:
+        for number in range(40):
+            result = await client.write(f"{prefix}/{name}", number)
+            written.append(result.modified_index)
+
+    await asyncio.gather(*(writer(f"k{n}") for n in range(10)))
+    events = await asyncio.wait_for(watching, 10)
+    assert [e.modified_index for e in events] == sorted(written)
+    assert {e.action for e in events} == {"set"}
+    assert events[-1].etcd_index is not None
+
+
+async def test_a_watch_behind_catches_up_then_streams(client: etcd.Client, prefix: str) -> None:
+    first = await client.write(f"{prefix}/a", "old 0")
+    for number in range(1, 30):
+        await client.write(f"{prefix}/a", f"old {number}")
+    watching = asyncio.create_task(
+        collect(client.watch_iter(prefix, recursive=True, index=first.modified_index), 60)
+    )
+    later = [(await client.write(f"{prefix}/b", f"new {n}")).modified_index for n in range(30)]
+    events = await asyncio.wait_for(watching, 10)
+    indexes = [e.modified_index for e in events]
+    assert indexes == sorted(indexes) and len(set(indexes)) == 60
+    assert indexes[0] == first.modified_index and indexes[-30:] == later
+    assert [e.value for e in events[:30]] == [f"old {n}" for n in range(30)]
+
+
+async def test_a_key_watch_reports_its_directory_going(client: etcd.Client, prefix: str) -> None:
+    await client.write(f"{prefix}/d/k", "v")
+    watching = asyncio.create_task(collect(client.watch_iter(f"{prefix}/d/k"), 1))
+    await asyncio.sleep(0.2)
+    await client.delete(f"{prefix}/d", recursive=True)
+    (event,) = await asyncio.wait_for(watching, 5)
+    assert (event.action, event.key, event.dir) == ("delete", f"{prefix}/d", True)
+
+
+async def write_many(client: etcd.Client, key: str, count: int) -> None:
+    async def batch(start: int) -> None:
+        for number in range(start, min(start + 50, count)):
+            await client.write(key, number)
+
+    await asyncio.gather(*(batch(start) for start in range(0, count, 50)))
+
+
+async def test_falling_out_of_the_history_is_a_typed_error(
+    client: etcd.Client, prefix: str
+) -> None:
+    start = (await client.write(f"{prefix}/k", "start")).modified_index
+    await write_many(client, f"{prefix}/other", 1100)
+    with pytest.raises(etcd.EtcdEventIndexCleared) as caught:
+        await collect(client.watch_iter(f"{prefix}/k", index=start + 1), 1)
+    current = (await client.read(f"{prefix}/k")).etcd_index
+    assert caught.value.status == 400
+    assert caught.value.payload is not None and caught.value.payload.error_code == 401
+    assert current is not None and start + 1100 <= (caught.value.payload.index or 0) <= current
+
+
+async def test_resync_rebuilds_the_state_after_falling_behind(
+    client: etcd.Client, prefix: str
+) -> None:
+    await client.write(f"{prefix}/keep", "kept")
+    await client.write(f"{prefix}/gone", "soon deleted")
+    start = (await client.read(prefix)).etcd_index
+    assert start is not None
+    await client.delete(f"{prefix}/gone")
+    await write_many(client, f"{prefix}/busy", 1100)
+    await client.write(f"{prefix}/late", "after the gap")
+
+    state: dict[str, str | None] = {}
+    snapshots = 0
+    watch = client.watch_iter(prefix, recursive=True, index=start + 1, resync=True)
+    writing = asyncio.create_task(client.write(f"{prefix}/live", "streamed"))
+    async with watch:
+        async for event in watch:
+            if event.snapshot:
+                snapshots += 1
+                state = {leaf.key: leaf.value for leaf in event.leaves}
+            elif event.action in ("delete", "expire", "compareAndDelete"):
+                state.pop(event.key, None)
+            else:
+                state[event.key] = event.value
+            if state.get(f"{prefix}/live") == "streamed":
+                break
+    await writing
+    stored = await client.read(prefix, recursive=True)
+    assert snapshots == 1
+    assert state == {leaf.key: leaf.value for leaf in stored.leaves}
+    assert f"{prefix}/gone" not in state and state[f"{prefix}/late"] == "after the gap"
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_cancelled_watches_give_back_their_connections(
+    etcd_server: LocalEtcd, prefix: str
+) -> None:
+    baseline_fds, baseline_tasks = open_fds(), len(asyncio.all_tasks())
+    async with etcd.Client(port=etcd_server.port) as client:
+        await client.read("/")
+        baseline_fds = open_fds()
+        watches = [
+            asyncio.create_task(collect(client.watch_iter(f"{prefix}/{n}"), 1)) for n in range(200)
+        ]
+        for _ in range(100):
+            if open_fds() >= baseline_fds + 200:
+                break
+            await asyncio.sleep(0.02)
+        assert open_fds() >= baseline_fds + 200
+        for watch in watches:
+            watch.cancel()
+        await asyncio.gather(*watches, return_exceptions=True)
+        for _ in range(100):
+            if open_fds() <= baseline_fds + 1:
+                break
+            await asyncio.sleep(0.02)
+        assert open_fds() <= baseline_fds + 1
+        assert len(asyncio.all_tasks()) == baseline_tasks
+        # The client still works, and a break releases the connection as well.
+        await client.write(f"{prefix}/after", "fine")
+        watching = asyncio.create_task(collect(client.watch_iter(f"{prefix}/after"), 1))
+        await asyncio.sleep(0.1)
+        await client.write(f"{prefix}/after", "seen")
+        assert [e.value for e in await watching] == ["seen"]
+
+
+async def test_eternal_watch_streams_and_stops(client: etcd.Client, prefix: str) -> None:
+    seen: list[str | None] = []
+
+    async def callback(event: etcd.EtcdResult) -> None:
+        seen.append(event.value)
+        if len(seen) == 20:
+            raise etcd.StopWatching
+
+    start = (await client.write(f"{prefix}/k", "first")).modified_index
+    for number in range(25):
+        await client.write(f"{prefix}/k", number)
+    next_index = await client.eternal_watch(f"{prefix}/k", callback, index=start + 1)
+    assert seen == [str(n) for n in range(20)]
+    assert next_index == (await client.watch(f"{prefix}/k", index=next_index)).modified_index
+
+
+async def test_a_watcher_loses_nothing_when_its_member_dies(
+    healthy_cluster: LocalCluster,
+) -> None:
+    # The watched member is a follower, the writer uses the leader: killing a leader would
+    # leave the writer's in-flight write with an unknown outcome, which is not under test.
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    watched = next(m for m in healthy_cluster.members if m is not leader)
+    others = [leader, *(m for m in healthy_cluster.members if m not in (leader, watched))]
+    prefix = f"/t/{uuid.uuid4().hex}"
+    hosts = ((LOOPBACK, watched.port), *((LOOPBACK, m.port) for m in others))
+    async with (
+        etcd.Client(host=hosts, read_timeout=5) as watcher,
+        etcd.Client(port=others[0].port) as writer,
+    ):
+        events = watcher.watch_iter(prefix, recursive=True, probe_interval=1.0)
+        watching = asyncio.create_task(collect(events, 330))
+        await asyncio.sleep(0.3)
+        assert watcher.base_uri == watched.client_url
+        written = []
+        for number in range(330):
+            written.append((await writer.write(f"{prefix}/{number % 7}", number)).modified_index)
+            if number == 110:
+                watched.kill()
+        received = await asyncio.wait_for(watching, 30)
+    assert [e.modified_index for e in received] == written
+    assert watcher.base_uri != watched.client_url
+
+
+async def test_a_watcher_leaves_a_frozen_member_within_the_probe_bound(
+    healthy_cluster: LocalCluster,
+) -> None:
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    frozen = next(m for m in healthy_cluster.members if m is not leader)
+    others = [leader, *(m for m in healthy_cluster.members if m not in (leader, frozen))]
+    prefix = f"/t/{uuid.uuid4().hex}"
+    hosts = ((LOOPBACK, frozen.port), *((LOOPBACK, m.port) for m in others))
+    async with (
+        etcd.Client(host=hosts, read_timeout=2) as watcher,
+        etcd.Client(port=others[0].port) as writer,
+    ):
+        watching = asyncio.create_task(
+            collect(watcher.watch_iter(prefix, recursive=True, probe_interval=0.5), 40)
+        )
+        await asyncio.sleep(0.3)
+        written = [(await writer.write(f"{prefix}/a", n)).modified_index for n in range(20)]
+        frozen.pause()
+        paused_at = time.monotonic()
+        written += [(await writer.write(f"{prefix}/b", n)).modified_index for n in range(20)]
+        received = await asyncio.wait_for(watching, 10)
+        # Probe after 0.5 s quiet, which times out after 0.5 s more; then a new stream.
+        assert time.monotonic() - paused_at < 3
+    assert [e.modified_index for e in received] == written
+
+
+@pytest.mark.parametrize("interval", [0, -1.0])
+def test_a_bad_probe_interval_is_refused(interval: float) -> None:
+    client = etcd.Client()
+    with pytest.raises(etcd.EtcdValueError, match="probe_interval"):
+        client.watch_iter("/k", probe_interval=interval)
