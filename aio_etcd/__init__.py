@@ -38,6 +38,7 @@ from ._exceptions import (
     EtcdWatchTimedOut,
     StopWatching,
 )
+from ._lock import Lock
 from ._transport import AiohttpTransport, HttpResponse, Transport
 from ._types import NOT_GIVEN, NotGiven
 from ._watch import Watch
@@ -75,6 +76,7 @@ __all__ = [
     "EtcdWatchTimedOut",
     "EtcdWatcherCleared",
     "HttpResponse",
+    "Lock",
     "Member",
     "NotGiven",
     "StopWatching",

@@ -19,6 +19,7 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
+from ._aio import bounded
 from ._constants import CONNECT_TIMEOUT, USER_AGENT
 from ._exceptions import EtcdConnectionFailed, EtcdTimedOut
 
@@ -180,7 +181,7 @@ class AiohttpTransport:
         session = self._session_for(long_poll=True)
         with _translated(method, url, timeout):
             # The time limit is for the headers; a stream may then stay quiet forever.
-            response = await asyncio.wait_for(
+            response = await bounded(
                 session.request(
                     method,
                     URL(url, encoded=True),
@@ -188,6 +189,7 @@ class AiohttpTransport:
                     allow_redirects=False,
                 ),
                 timeout,
+                discard=aiohttp.ClientResponse.close,
             )
         async with response:
             self._reading.add(response)
@@ -219,7 +221,10 @@ class _AiohttpStream:
 
     async def readline(self) -> bytes:
         with _translated(self._method, self._url, None):
-            return await self._response.content.readline()
+            try:
+                return await self._response.content.readline()
+            except RuntimeError as exc:  # aiohttp's "Connection closed."
+                raise aiohttp.ClientConnectionError(str(exc)) from exc
 
     async def read(self) -> bytes:
         with _translated(self._method, self._url, None):

@@ -1,0 +1,95 @@
+"""Leader election: one leader at a time, succession on resign and on death, observers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+import aio_etcd as etcd
+from aio_etcd._server import LocalEtcd
+from aio_etcd.election import Election
+
+
+async def test_candidates_lead_in_turn_and_observers_see_each_change_once(
+    etcd_server: LocalEtcd,
+) -> None:
+    name = uuid.uuid4().hex
+    clients = [etcd.Client(port=etcd_server.port) for _ in range(4)]
+    try:
+        watcher = Election(clients[3], name, ttl=2)
+        assert await watcher.leader() is None
+        observed: list[str | None] = []
+
+        async def observe() -> None:
+            async for leader in watcher.observe():
+                observed.append(leader)
+                if leader == "c":
+                    return
+
+        observing = asyncio.create_task(observe())
+        elections = [Election(client, name, ttl=2) for client in clients[:3]]
+        assert await elections[0].campaign("a") is True
+
+        async def lead_until_cancelled(election: Election, value: str) -> None:
+            await election.campaign(value)
+            await asyncio.sleep(3600)  # cancelled here, leading, without resigning
+
+        b = asyncio.create_task(lead_until_cancelled(elections[1], "b"))
+        await asyncio.sleep(0.2)  # b queues before c
+        c = asyncio.create_task(elections[2].campaign("c"))
+        await asyncio.sleep(0.3)
+        assert await watcher.leader() == "a"
+        assert [e.is_leader for e in elections] == [True, False, False]
+
+        await elections[0].resign()  # b is next in the queue
+        for _ in range(50):
+            if elections[1].is_leader:
+                break
+            await asyncio.sleep(0.05)
+        assert await watcher.leader() == "b" and elections[1].is_leader
+
+        await asyncio.sleep(2.5)  # b leads on past its TTL: it refreshes while alive
+        assert await watcher.leader() == "b" and not c.done()
+        loop = asyncio.get_running_loop()
+        b.cancel()  # b dies; its key expires after the TTL
+        died_at = loop.time()
+        assert await asyncio.wait_for(c, 10) is True
+        assert elections[2].is_leader
+        assert loop.time() - died_at > 0.5  # not before b's key ran out
+
+        await asyncio.wait_for(observing, 5)
+        assert observed == [None, "a", "b", "c"]
+        await elections[2].resign()
+        assert await watcher.leader() is None
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_a_campaign_that_times_out_or_is_cancelled_leaves_the_queue(
+    etcd_server: LocalEtcd,
+) -> None:
+    name = uuid.uuid4().hex
+    async with etcd.Client(port=etcd_server.port) as client:
+        leader = Election(client, name)
+        assert await leader.campaign("first")
+        rival = Election(client, name)
+        assert await rival.campaign("second", timeout=0.3) is False
+        waiting = asyncio.create_task(rival.campaign("second"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        queue = await client.read(leader.path)
+        assert [node.value for node in queue.node.nodes or ()] == ["first"]
+        await leader.resign()
+
+
+def test_bad_arguments_are_refused() -> None:
+    client = etcd.Client()
+    with pytest.raises(etcd.EtcdValueError, match="name"):
+        Election(client, "a/b")
+    with pytest.raises(etcd.EtcdValueError, match="ttl"):
+        Election(client, "x", ttl=0)

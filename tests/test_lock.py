@@ -1,0 +1,188 @@
+"""Locks against a real etcd: exclusion under load, cancellation, expiry and member failure."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+import aio_etcd as etcd
+from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
+from aio_etcd.lock import Lock
+
+
+@pytest.fixture
+async def locking(etcd_server: LocalEtcd, prefix: str) -> AsyncIterator[etcd.Client]:
+    """A client whose locks live under the test's own prefix."""
+    async with etcd.Client(port=etcd_server.port, lock_prefix=f"{prefix}/_locks") as client:
+        yield client
+
+
+async def keys_under(client: etcd.Client, path: str) -> list[str]:
+    try:
+        return [node.key for node in (await client.read(path)).node.nodes or ()]
+    except etcd.EtcdKeyNotFound:
+        return []
+
+
+def held(lock: etcd.Lock) -> bool:
+    """``lock.is_acquired``, read afresh (mypy would keep what an earlier assert said)."""
+    return lock.is_acquired
+
+
+async def test_the_documented_calls(locking: etcd.Client) -> None:
+    lock = etcd.Lock(locking, "my_lock_name")
+    assert held(lock) is False and lock.path.endswith("/_locks/my_lock_name")
+    assert await lock.acquire(blocking=True, lock_ttl=None) is True
+    assert held(lock)
+    assert await keys_under(locking, lock.path) == [lock.lock_key]
+    assert (await locking.read(lock.lock_key or "")).value == lock.uuid
+
+    assert await lock.acquire(lock_ttl=60) is True  # renews
+    assert (await locking.read(lock.lock_key or "")).ttl == 60
+    await lock.release()
+    assert lock.is_acquired is False
+    assert await keys_under(locking, lock.path) == []
+
+    async with Lock(locking, "customer1") as my_lock:
+        assert my_lock.is_acquired
+        await my_lock.acquire(lock_ttl=60)
+    assert my_lock.is_acquired is False
+
+
+async def test_holders_never_overlap(etcd_server: LocalEtcd, prefix: str) -> None:
+    counter = f"{prefix}/counter"
+    sections: list[tuple[float, float]] = []
+    loop = asyncio.get_running_loop()
+    clients = [etcd.Client(port=etcd_server.port, lock_prefix=f"{prefix}/_locks") for _ in range(4)]
+    try:
+        await clients[0].write(counter, 0)
+
+        async def worker(client: etcd.Client) -> None:
+            for _ in range(4):
+                async with etcd.Lock(client, "counter"):
+                    entered = loop.time()
+                    value = int((await client.read(counter)).value or "0")
+                    await asyncio.sleep(0.005)
+                    await client.write(counter, value + 1)
+                    sections.append((entered, loop.time()))
+
+        await asyncio.gather(*(worker(c) for c in clients for _ in range(3)))
+        assert (await clients[0].read(counter)).value == str(4 * 3 * 4)
+        sections.sort()
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(sections))
+        assert await keys_under(clients[0], f"{prefix}/_locks/counter") == []
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_giving_up_leaves_no_key(locking: etcd.Client) -> None:
+    holder = etcd.Lock(locking, "busy")
+    await holder.acquire()
+    other = etcd.Lock(locking, "busy")
+    assert await other.acquire(blocking=False) is False
+    assert await other.acquire(timeout=0.3) is False
+    waiting = asyncio.create_task(other.acquire())
+    await asyncio.sleep(0.2)
+    assert len(await keys_under(locking, holder.path)) == 2
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await keys_under(locking, holder.path) == [holder.lock_key]
+    assert other.is_acquired is False
+    first_token = holder.fencing_token
+    await holder.release()
+    assert await other.acquire(blocking=False) is True
+    assert first_token is not None and other.fencing_token is not None
+    assert other.fencing_token > first_token
+    await other.release()
+
+
+async def test_fencing_tokens_grow(locking: etcd.Client) -> None:
+    tokens = []
+    for _ in range(3):
+        async with etcd.Lock(locking, "fenced") as lock:
+            tokens.append(lock.fencing_token)
+    known = [t for t in tokens if t is not None]
+    assert known == sorted(known) and len(set(known)) == 3
+
+
+async def test_a_vanished_holder_is_followed_after_its_ttl(locking: etcd.Client) -> None:
+    loop = asyncio.get_running_loop()
+    held = asyncio.Event()
+
+    async def careless_holder() -> None:
+        lock = etcd.Lock(locking, "ttl")
+        await lock.acquire(lock_ttl=2)
+        held.set()
+        await asyncio.sleep(60)  # cancelled here, without release
+
+    holder = asyncio.create_task(careless_holder())
+    await held.wait()
+    await asyncio.sleep(2.5)  # still held: the holder refreshes while its task runs
+    contender = etcd.Lock(locking, "ttl")
+    assert await contender.acquire(blocking=False) is False
+    holder.cancel()
+    cancelled_at = loop.time()
+    assert await contender.acquire(timeout=10) is True
+    waited = loop.time() - cancelled_at
+    assert 0.5 < waited < 4, waited  # the last refresh set 2 s; not before it ran out
+    await contender.release()
+
+
+async def test_a_lost_lock_is_noticed(locking: etcd.Client) -> None:
+    lock = etcd.Lock(locking, "lost")
+    called: list[str] = []
+    lock.on_lost(lambda: called.append("lost"))
+    await lock.acquire(lock_ttl=30)
+    await locking.delete(lock.lock_key or "")
+    await asyncio.wait_for(lock.wait_lost(), 5)
+    assert lock.is_acquired is False
+    assert called == ["lost"]
+    await lock.release()
+
+
+@pytest.mark.parametrize("ttl", [0, -1])
+async def test_a_bad_ttl_is_refused_before_anything_is_written(
+    locking: etcd.Client, ttl: int
+) -> None:
+    lock = etcd.Lock(locking, "bad")
+    with pytest.raises(etcd.EtcdValueError, match="lock_ttl"):
+        await lock.acquire(lock_ttl=ttl)
+    assert await keys_under(locking, lock.path) == []
+
+
+def test_a_bad_name_is_refused() -> None:
+    client = etcd.Client()
+    with pytest.raises(etcd.EtcdValueError, match="lock_name"):
+        etcd.Lock(client, "a/b")
+
+
+async def test_exclusion_holds_when_the_holders_member_dies(
+    healthy_cluster: LocalCluster,
+) -> None:
+    prefix = f"/t/{uuid.uuid4().hex}/_locks"
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    follower = next(m for m in healthy_cluster.members if m is not leader)
+    hosts = [(LOOPBACK, follower.port), *((LOOPBACK, m.port) for m in healthy_cluster.members)]
+    async with (
+        etcd.Client(host=hosts, read_timeout=5, lock_prefix=prefix) as one,
+        etcd.Client(host=hosts[::-1], read_timeout=5, lock_prefix=prefix) as two,
+    ):
+        holder = etcd.Lock(one, "shared")
+        await holder.acquire(lock_ttl=3)
+        assert one.base_uri == follower.client_url
+        contender = etcd.Lock(two, "shared")
+        waiting = asyncio.create_task(contender.acquire())
+        await asyncio.sleep(0.3)
+        follower.kill()
+        await asyncio.sleep(4)  # longer than the TTL: the holder refreshed elsewhere
+        assert holder.is_acquired and not waiting.done()
+        await holder.release()
+        assert await asyncio.wait_for(waiting, 5) is True
+        assert contender.is_acquired
+        await contender.release()
