@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ._client import Client
 from ._exceptions import EtcdAlreadyExist, EtcdCompareFailed, EtcdKeyNotFound, StopWatching
+from ._lock import Lock
 from ._server import LocalEtcd
 from .models import EtcdResult
 
@@ -40,7 +41,10 @@ async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
         out(f"  {call}\n    -> {result}")
 
     async with Client(
-        url.hostname or "127.0.0.1", url.port or 2379, protocol=url.scheme or "http"
+        url.hostname or "127.0.0.1",
+        url.port or 2379,
+        protocol=url.scheme or "http",
+        lock_prefix=f"{root}/_locks",
     ) as client:
         step("The server")
         show("await client.version()", await client.version())
@@ -133,6 +137,19 @@ async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
         await client.eternal_watch(f"{root}/nodes/n1", on_event)
         await writer
         show("await client.eternal_watch(key, callback)", seen)
+
+        step("Locks")
+        lock = Lock(client, "tour")
+        show("await lock.acquire(lock_ttl=10)", await lock.acquire(lock_ttl=10))
+        other = Lock(client, "tour")
+        show(
+            "await Lock(client, 'tour').acquire(blocking=False)",
+            await other.acquire(blocking=False),
+        )
+        await lock.release()
+        show("await lock.release(); lock.is_acquired", lock.is_acquired)
+        async with Lock(client, "tour") as held:
+            show("async with Lock(client, 'tour') as held: held.is_acquired", held.is_acquired)
 
         step("Delete")
         show(f"await client.delete('{root}/foo')", _brief(await client.delete(f"{root}/foo")))

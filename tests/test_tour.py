@@ -24,6 +24,7 @@ def test_tour_starts_its_own_etcd() -> None:
     assert "EtcdKeyNotFound" in done.stdout and "EtcdCompareFailed" in done.stdout
     assert "['set one', 'set two']" in done.stdout
     assert "(await client.stats()).state\n    -> StateLeader" in done.stdout
+    assert "acquire(blocking=False)\n    -> False" in done.stdout
 
 
 def test_tour_against_an_endpoint_leaves_nothing_behind(etcd_server: LocalEtcd) -> None:
