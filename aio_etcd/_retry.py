@@ -38,6 +38,9 @@ Attempt = Callable[[str, "float | None"], Awaitable[T]]
 
 NOT_PROPOSED = ("raft proposal dropped", "etcdserver: too many requests")
 """Causes of errorCode 300 that mean the write never entered the raft log."""
+REFUSED_BY_STORE = "nodePath "
+"""How the cause of an errorCode 300 starts when the store refused the write as it was
+applied (e.g. etcd 3.5's directory-TTL bug): nothing changed."""
 
 Verdict = Literal["retry", "raise", "unknown"]
 
@@ -70,7 +73,9 @@ class RetryPolicy:
         if isinstance(error, EtcdLeaderElectionInProgress):
             return "retry"
         if isinstance(error, EtcdRaftInternalError):
-            cause = error.payload.cause if error.payload is not None else None
+            cause = (error.payload.cause if error.payload is not None else None) or ""
+            if cause.startswith(REFUSED_BY_STORE):
+                return "raise"
             return "retry" if cause in NOT_PROPOSED else "unknown"
         if isinstance(error, EtcdUnexpectedResponse) and (error.status or 0) >= 500:
             return "unknown"  # a proxy's 502/504: it may have passed the write on

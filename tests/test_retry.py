@@ -29,6 +29,7 @@ def raft_error(cause: str) -> etcd.EtcdRaftInternalError:
         (raft_error("raft proposal dropped"), False, "retry"),
         (raft_error("etcdserver: request timed out"), False, "unknown"),
         (raft_error("etcdserver: request timed out"), True, "retry"),
+        (raft_error("nodePath /1/d : Not a file ()"), False, "raise"),
         (etcd.EtcdLeaderElectionInProgress("election", status=500), False, "retry"),
         (etcd.EtcdException("During election", status=503), True, "retry"),
         (etcd.EtcdUnexpectedResponse("proxy", status=502), False, "unknown"),
