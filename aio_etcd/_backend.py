@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ._requests import KeysRequest
 from .models import (
+    EtcdModel,
     EtcdResult,
     Health,
     LeaderStats,
@@ -22,6 +23,8 @@ from .models import (
     StoreStats,
     VersionInfo,
 )
+
+_M = TypeVar("_M", bound=EtcdModel)
 
 
 class EventStream(Protocol):
@@ -85,6 +88,18 @@ class Backend(Protocol):
 
         ``timeout`` bounds the start; raises as :meth:`keys` does when etcd refuses.
         """
+        ...
+
+    async def auth(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        document: dict[str, object] | None,
+        model: type[_M],
+        timeout: float | None,
+    ) -> _M | None:
+        """A call of the auth admin API (``path`` below its root, e.g. ``users/alice``)."""
         ...
 
     async def aclose(self) -> None:

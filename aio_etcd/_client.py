@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
@@ -31,11 +32,13 @@ from ._exceptions import (
 )
 from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
+from ._security import Cert, basic_auth, tls_context
 from ._transport import AiohttpTransport, Transport
 from ._types import NOT_GIVEN, Timeout, Value
 from ._v2 import V2Backend
 from ._watch import Watch
 from .models import (
+    EtcdModel,
     EtcdNode,
     EtcdResult,
     Health,
@@ -47,6 +50,7 @@ from .models import (
 )
 
 T = TypeVar("T")
+M = TypeVar("M", bound=EtcdModel)
 
 WatchCallback = Callable[[EtcdResult], "Awaitable[object] | object"]
 """Called with each event of :meth:`Client.eternal_watch`; may be a coroutine function."""
@@ -72,6 +76,12 @@ class Client:
         read_timeout: float = READ_TIMEOUT,
         allow_redirect: bool = True,
         protocol: str = "http",
+        ca_cert: str | None = None,
+        cert: Cert | None = None,
+        ssl_verify: bool | int = True,
+        ssl_context: ssl.SSLContext | None = None,
+        username: str | None = None,
+        password: str | None = None,
         allow_reconnect: bool | None = None,
         use_proxies: bool = False,
         expected_cluster_id: str | None = None,
@@ -96,6 +106,16 @@ class Client:
             allow_redirect: kept for older code; etcd forwards requests to the leader itself,
                 and this client never follows redirects.
             protocol: ``"http"`` or ``"https"``.
+            ca_cert: with https, the CA file that signed the servers' certificates; the
+                system's CAs by default.
+            cert: with https, a client certificate: one file with the certificate and its
+                key, or a ``(cert, key)`` tuple of files.
+            ssl_verify: with https, check the server's certificate and host name (the
+                default). ``False`` turns both off.
+            ssl_context: with https, use this context as it is, instead of the three above.
+            username: sent with ``password`` on every request (HTTP basic auth). Neither
+                appears in ``repr()``, messages or logs.
+            password: the password of ``username``.
             allow_reconnect: fail over to other members, and learn the members from the
                 cluster. By default on with several hosts or an SRV domain, off with one host.
             use_proxies: the endpoints are proxies: never talk to the members behind them.
@@ -151,10 +171,22 @@ class Client:
             expected_cluster_id=expected_cluster_id,
             discover=discovery,
         )
+        tls = None
+        if protocol == "https":
+            tls = tls_context(
+                ca_cert=ca_cert, cert=cert, ssl_verify=ssl_verify, ssl_context=ssl_context
+            )
+        elif ca_cert is not None or cert is not None or ssl_context is not None:
+            raise EtcdValueError("ca_cert, cert and ssl_context need protocol='https'")
+        self._username = username
+        authorization = basic_auth(username, password)
         if transport is None:
-            transport = AiohttpTransport(per_host_pool_size=pool_size)
+            transport = AiohttpTransport(per_host_pool_size=pool_size, ssl_context=tls)
         self._backend: Backend = V2Backend(
-            transport, self._version_prefix, check_reply=self._pool.check_cluster_id
+            transport,
+            self._version_prefix,
+            check_reply=self._pool.check_cluster_id,
+            authorization=authorization,
         )
         self._failover = Failover(
             self._pool,
@@ -661,6 +693,10 @@ class Client:
         return self._pool.known
 
     @property
+    def username(self) -> str | None:
+        return self._username
+
+    @property
     def allow_reconnect(self) -> bool:
         return self._allow_reconnect
 
@@ -719,6 +755,23 @@ class Client:
         seconds = check.timeout(timeout, self._read_timeout)
         self._check_open()
         return await self._failover.run(call, timeout=seconds, repeatable=repeatable)
+
+    async def _auth(
+        self,
+        method: str,
+        path: str,
+        document: dict[str, object] | None,
+        model: type[M],
+        timeout: Timeout = NOT_GIVEN,
+    ) -> M | None:
+        """A call of the auth admin API; used by :mod:`aio_etcd.auth`."""
+        return await self._ask(
+            lambda endpoint, seconds: self._backend.auth(
+                endpoint, method, path, document, model, seconds
+            ),
+            timeout,
+            repeatable=method == "GET",
+        )
 
     def _check_open(self) -> None:
         if self._closed:

@@ -24,6 +24,7 @@ The tree (v2 error codes on the right)::
     ├── EtcdDiscoveryFailed ................ no etcd found through DNS SRV records
     └── EtcdConnectionFailed
         ├── EtcdOutcomeUnknown ............. a write may or may not have been applied
+        ├── EtcdTLSFailed .................. TLS refused: certificate, host name, protocol
         └── EtcdTimedOut (asyncio.TimeoutError)
             └── EtcdWatchTimedOut
 
@@ -62,6 +63,7 @@ __all__ = [
     "EtcdOutcomeUnknown",
     "EtcdRaftInternalError",
     "EtcdRootReadOnly",
+    "EtcdTLSFailed",
     "EtcdTimedOut",
     "EtcdUnexpectedResponse",
     "EtcdValueError",
@@ -199,6 +201,11 @@ class EtcdOutcomeUnknown(EtcdConnectionFailed):
     out. ``cause`` is what went wrong (a broken connection, a timeout, or etcd's own "request
     timed out").
     """
+
+
+class EtcdTLSFailed(EtcdConnectionFailed):
+    """The TLS handshake failed: the server's certificate is not trusted or is not for this
+    host, or the server refused the client's certificate (or its absence)."""
 
 
 class EtcdTimedOut(EtcdConnectionFailed, asyncio.TimeoutError):

@@ -21,7 +21,7 @@ from yarl import URL
 
 from ._aio import bounded
 from ._constants import CONNECT_TIMEOUT, USER_AGENT
-from ._exceptions import EtcdConnectionFailed, EtcdTimedOut
+from ._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdTLSFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,12 @@ class Transport(Protocol):
         ...
 
     def stream(
-        self, method: str, url: str, *, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
         """Send ``method url`` and give the reply as soon as its headers arrive; reading
         has no time limit, ``timeout`` bounds getting the headers. The connection is
@@ -176,7 +181,12 @@ class AiohttpTransport:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, method: str, url: str, *, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
         session = self._session_for(long_poll=True)
         with _translated(method, url, timeout):
@@ -185,6 +195,7 @@ class AiohttpTransport:
                 session.request(
                     method,
                     URL(url, encoded=True),
+                    headers=headers,
                     timeout=self._timeout(None),
                     allow_redirects=False,
                 ),
@@ -236,6 +247,10 @@ def _translated(method: str, url: str, timeout: float | None) -> Iterator[None]:
     """aiohttp's and the OS's errors, as aio_etcd's."""
     try:
         yield
+    except aiohttp.ClientSSLError as exc:
+        raise EtcdTLSFailed(
+            f"{method} {origin(url)}: TLS failed: {exc}", cause=exc, sent=False
+        ) from exc
     except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
         raise EtcdConnectionFailed(
             f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
@@ -245,9 +260,24 @@ def _translated(method: str, url: str, timeout: float | None) -> Iterator[None]:
             f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
         ) from exc
     except (aiohttp.ClientError, OSError) as exc:
+        if _tls_alert(exc):  # TLS 1.3: the server refuses a client certificate after the fact
+            raise EtcdTLSFailed(
+                f"{method} {origin(url)}: TLS failed: {exc!r}", cause=exc, sent=False
+            ) from exc
         raise EtcdConnectionFailed(
             f"{method} {origin(url)} failed: {exc!r}", cause=exc, sent=not _unsent(exc)
         ) from exc
+
+
+def _tls_alert(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _unsent(exc: BaseException) -> bool:

@@ -56,8 +56,18 @@ class V2Backend:
     """Speaks etcd's v2 API through a :class:`Transport`, to whichever endpoint it is given."""
 
     def __init__(
-        self, transport: Transport, version_prefix: str, *, check_reply: ReplyCheck | None = None
+        self,
+        transport: Transport,
+        version_prefix: str,
+        *,
+        check_reply: ReplyCheck | None = None,
+        authorization: str | None = None,
     ) -> None:
+        """``authorization``: the ``Authorization`` header every request carries."""
+        auth = {} if authorization is None else {"Authorization": authorization}
+        self._plain_headers = auth or None
+        self._form_headers = {**_FORM_HEADERS, **auth}
+        self._json_headers = {**_JSON_HEADERS, **auth}
         self._transport = transport
         self._prefix = version_prefix
         self._keys_path = version_prefix + "/keys"
@@ -82,7 +92,7 @@ class V2Backend:
                 method,
                 url,
                 body=body,
-                headers=_FORM_HEADERS if body is not None else None,
+                headers=self._form_headers if body is not None else self._plain_headers,
                 timeout=timeout,
                 long_poll=waits,
             )
@@ -143,7 +153,7 @@ class V2Backend:
             "POST",
             url,
             body=_peer_urls(peer_urls),
-            headers=_JSON_HEADERS,
+            headers=self._json_headers,
             timeout=timeout,
         )
         if response.status == 500:
@@ -164,7 +174,7 @@ class V2Backend:
         url = endpoint + self._prefix + "/members/" + quote(member_id, safe="")
         body = _peer_urls(peer_urls)
         response = await self._send(
-            endpoint, "PUT", url, body=body, headers=_JSON_HEADERS, timeout=timeout
+            endpoint, "PUT", url, body=body, headers=self._json_headers, timeout=timeout
         )
         if response.status != 204:
             raise _error(response, url)
@@ -191,12 +201,38 @@ class V2Backend:
         if wait_index is not None:
             params["waitIndex"] = str(wait_index)
         url = f"{endpoint}{self._keys_path}{quote_key(key)}?{urlencode(params)}"
-        async with self._transport.stream("GET", url, timeout=timeout) as stream:
+        stream_of = self._transport.stream("GET", url, headers=self._plain_headers, timeout=timeout)
+        async with stream_of as stream:
             if self._check_reply is not None:
                 self._check_reply(stream.headers.get("X-Etcd-Cluster-Id"), endpoint)
             if stream.status != 200:
                 raise _error(HttpResponse(stream.status, stream.headers, await stream.read()), url)
             yield _V2EventStream(stream, url)
+
+    async def auth(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        document: dict[str, object] | None,
+        model: type[_M],
+        timeout: float | None,
+    ) -> _M | None:
+        """A call of the v2 auth API at ``/v2/auth/<path>``; the reply as ``model``, or
+        ``None`` when etcd sends no body."""
+        url = f"{endpoint}{self._prefix}/auth/{path}"
+        body = None if document is None else json.dumps(document).encode()
+        response = await self._send(
+            endpoint,
+            method,
+            url,
+            body=body,
+            headers=self._json_headers if body is not None else None,
+            timeout=timeout,
+        )
+        if response.status not in (200, 201):
+            raise _error(response, url)
+        return _model(model, response, url) if response.body.strip() else None
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -222,7 +258,12 @@ class V2Backend:
         long_poll: bool = False,
     ) -> HttpResponse:
         response = await self._transport.request(
-            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
+            method,
+            url,
+            body=body,
+            headers=headers or self._plain_headers,
+            timeout=timeout,
+            long_poll=long_poll,
         )
         if self._check_reply is not None:
             self._check_reply(response.headers.get("X-Etcd-Cluster-Id"), endpoint)

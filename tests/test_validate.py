@@ -36,7 +36,12 @@ class Recorder:
         return etcd.HttpResponse(200, {"X-Etcd-Index": "5"}, OK)
 
     def stream(
-        self, method: str, url: str, *, timeout: float | None
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
         raise AssertionError("no stream expected")
 

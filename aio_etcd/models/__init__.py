@@ -1,6 +1,7 @@
 """Validated models of what etcd sends."""
 
 from ._base import EtcdModel
+from .auth import AuthStatus, KvPermissions, Permissions, Role, RoleList, User, UserList
 from .cluster import Health, Member, MemberList, VersionInfo
 from .error import ErrorPayload
 from .node import EtcdNode
@@ -17,6 +18,7 @@ from .stats import (
 
 __all__ = [
     "Action",
+    "AuthStatus",
     "Counts",
     "ErrorPayload",
     "EtcdModel",
@@ -24,12 +26,18 @@ __all__ = [
     "EtcdResult",
     "FollowerStats",
     "Health",
+    "KvPermissions",
     "Latency",
     "LeaderInfo",
     "LeaderStats",
     "Member",
     "MemberList",
+    "Permissions",
+    "Role",
+    "RoleList",
     "SelfStats",
     "StoreStats",
+    "User",
+    "UserList",
     "VersionInfo",
 ]
