@@ -490,7 +490,7 @@ class Client:
 
         Args:
             index: the first index to report (e.g. a read's ``etcd_index + 1``); by
-                default, changes from now on.
+                default, changes from when the iteration starts (the first ``anext``).
             resync: when etcd's history (its last 1000 changes) no longer reaches back to
                 the next index wanted, re-read the key or tree, yield that as an event with
                 ``snapshot=True``, and go on from there, instead of raising

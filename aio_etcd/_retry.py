@@ -27,6 +27,7 @@ from ._exceptions import (
     EtcdOutcomeUnknown,
     EtcdRaftInternalError,
     EtcdTimedOut,
+    EtcdTLSFailed,
     EtcdUnexpectedResponse,
     EtcdWatchTimedOut,
 )
@@ -64,6 +65,8 @@ class RetryPolicy:
     @staticmethod
     def verdict(error: EtcdException, repeatable: bool) -> Verdict:
         """What to do after ``error``: try again, give up, or report an unknown outcome."""
+        if isinstance(error, EtcdTLSFailed):
+            return "raise"  # a certificate does not get better by asking again
         if isinstance(error, EtcdConnectionFailed):
             return "retry" if repeatable or not error.sent else "unknown"
         busy = isinstance(error, EtcdRaftInternalError | EtcdLeaderElectionInProgress)

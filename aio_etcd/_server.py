@@ -15,9 +15,11 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -65,6 +67,26 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """What a server needs to serve https: its certificate and key (PEM files), and the CA
+    that signed them; with ``client_cert_auth``, clients must present a certificate that
+    CA signed."""
+
+    cert: Path
+    key: Path
+    ca: Path
+    client_cert_auth: bool = False
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that trusts the CA and presents the server's own certificate
+        (good enough to ask a server we started whether it is up)."""
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.check_hostname = False  # whatever names the certificate holds
+        context.load_cert_chain(str(self.cert), str(self.key))
+        return context
+
+
 class LocalEtcd:
     """One etcd server on 127.0.0.1, started by :meth:`start` and removed by :meth:`stop`.
 
@@ -88,8 +110,11 @@ class LocalEtcd:
         peer_port: int = 0,
         initial_cluster: str | None = None,
         cluster_token: str | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
+        """``tls``: serve clients over https with these files."""
         self.binary = find_etcd(binary)
+        self.tls = tls
         self.name = name
         self.enable_v2 = enable_v2
         self.extra_args = extra_args
@@ -103,7 +128,8 @@ class LocalEtcd:
 
     @property
     def client_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{LOOPBACK}:{self.port}"
 
     @property
     def peer_url(self) -> str:
@@ -194,7 +220,7 @@ class LocalEtcd:
         while time.monotonic() < deadline:
             if self._process is None or self._process.poll() is not None:
                 return False
-            if _healthy(self.port):
+            if _healthy(self.port, self.tls):
                 return True
             time.sleep(0.05)
         return False
@@ -218,6 +244,11 @@ class LocalEtcd:
         ]
         if self._cluster_token:
             args.append(f"--initial-cluster-token={self._cluster_token}")
+        if self.tls is not None:
+            args += [f"--cert-file={self.tls.cert}", f"--key-file={self.tls.key}"]
+            if self.tls.client_cert_auth:
+                # etcd asks every client for a certificate once it has a CA to check them.
+                args += [f"--trusted-ca-file={self.tls.ca}", "--client-cert-auth"]
         if fresh:
             shutil.rmtree(self._workdir / "data", ignore_errors=True)
         with open(self._workdir / "etcd.log", "ab") as log:
@@ -354,8 +385,12 @@ def _leader_client_url(port: int) -> str | None:
         connection.close()
 
 
-def _healthy(port: int) -> bool:
-    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=1)
+def _healthy(port: int, tls: TlsFiles | None = None) -> bool:
+    connection = (
+        http.client.HTTPConnection(LOOPBACK, port, timeout=1)
+        if tls is None
+        else http.client.HTTPSConnection(LOOPBACK, port, timeout=1, context=tls.context())
+    )
     try:
         connection.request("GET", "/health")
         response = connection.getresponse()
