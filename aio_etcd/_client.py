@@ -150,15 +150,13 @@ class Client:
         seeds: list[str] = []
         if srv_domain is not None:
             domain = _domain(srv_domain)
-            self._endpoints: list[tuple[str, int]] = []
 
             async def find() -> list[str]:
                 return await discover(domain, protocol, srv_resolver)
 
             discovery = find
         else:
-            self._endpoints = _endpoints(host, port)
-            seeds = [f"{protocol}://{_bracket(h)}:{p}" for h, p in self._endpoints]
+            seeds = [f"{protocol}://{_bracket(h)}:{p}" for h, p in _endpoints(host, port)]
             discovery = None
         reconnect = check.tristate(allow_reconnect, "allow_reconnect")
         if reconnect is None:
