@@ -37,6 +37,8 @@ class EndpointPool:
         self._use_proxies = use_proxies
         self._discover = discover
         self._failed_at: dict[str, float] = {}
+        self._order: list[str] | None = None
+        """What :meth:`endpoints` returns while nothing fails or changes."""
         self._refreshed_at: float | None = None
         self._cluster_id = expected_cluster_id
         self._cluster_id_fixed = expected_cluster_id is not None
@@ -59,12 +61,15 @@ class EndpointPool:
     async def endpoints(self) -> list[str]:
         """The endpoints to try for one call, in order: the current one, then the others
         in turn; those that failed lately last, the longest ago first."""
+        if self._order is not None:
+            return self._order
         if not self._seeds and self._discover is not None:
             self._seeds = list(dict.fromkeys(await self._discover()))
             self._known = list(self._seeds)
             self._current = self._seeds[0]
         if not self._reconnect:
-            return [self._current]
+            self._order = [self._current]
+            return self._order
         start = self._known.index(self._current) if self._current in self._known else 0
         ordered = self._known[start:] + self._known[:start]
         now = time.monotonic()
@@ -72,10 +77,14 @@ class EndpointPool:
             e for e in ordered if now - self._failed_at.get(e, -1e9) < FAILED_MEMBER_COOLDOWN
         ]
         healthy = [e for e in ordered if e not in cooling]
-        return healthy + sorted(cooling, key=self._failed_at.__getitem__)
+        order = healthy + sorted(cooling, key=self._failed_at.__getitem__)
+        if not cooling:
+            self._order = order  # the same for every call until something changes
+        return order
 
     def failed(self, endpoint: str) -> None:
         """``endpoint`` did not answer: later calls start elsewhere."""
+        self._order = None
         self._failed_at[endpoint] = time.monotonic()
         self._refreshed_at = None
         if self._reconnect and endpoint == self._current and len(self._known) > 1:
@@ -84,9 +93,11 @@ class EndpointPool:
 
     def answered(self, endpoint: str) -> None:
         """``endpoint`` answered: stay with it."""
-        self._failed_at.pop(endpoint, None)
-        if self._reconnect:
-            self._current = endpoint
+        if endpoint != self._current or self._failed_at:
+            self._order = None
+            self._failed_at.pop(endpoint, None)
+            if self._reconnect:
+                self._current = endpoint
 
     def refresh_due(self) -> bool:
         """Whether the member list should be asked for again before the next call."""
@@ -100,6 +111,7 @@ class EndpointPool:
     def refreshed(self, member_urls: Sequence[str] | None) -> None:
         """The cluster reported these client URLs (``None``: asking failed; try later)."""
         self._refreshed_at = time.monotonic()
+        self._order = None
         if member_urls:
             self._known = list(dict.fromkeys([*self._seeds, *member_urls]))
             if self._current not in self._known:

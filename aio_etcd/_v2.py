@@ -353,13 +353,17 @@ def _result(response: HttpResponse, url: str) -> EtcdResult:
     result = _model(EtcdResult, response, url)
     headers = response.headers
     try:
-        result.etcd_index = _int_header(headers.get("X-Etcd-Index"))
-        result.raft_index = _int_header(headers.get("X-Raft-Index"))
-        result.raft_term = _int_header(headers.get("X-Raft-Term"))
+        what_headers_say = {
+            "etcd_index": _int_header(headers.get("X-Etcd-Index")),
+            "raft_index": _int_header(headers.get("X-Raft-Index")),
+            "raft_term": _int_header(headers.get("X-Raft-Term")),
+            "cluster_id": headers.get("X-Etcd-Cluster-Id"),
+            "new_key": response.status == 201,
+        }
     except ValueError as exc:
         raise _unexpected(response, url, "an index header is not a number") from exc
-    result.cluster_id = headers.get("X-Etcd-Cluster-Id")
-    result.new_key = response.status == 201
+    # Checked values, set straight: pydantic's __setattr__ costs more than the parse.
+    vars(result).update(what_headers_say)
     return result
 
 
