@@ -63,6 +63,24 @@ def keys(prefix: str, i: int) -> str:
     return f"{prefix}/k{i % 64}"
 
 
+def documented_ops(client: Any, prefix: str) -> dict[str, Op]:
+    """put, get and compare-and-swap through the documented calls, which both versions of
+    aio_etcd share."""
+
+    async def put(i: int) -> object:
+        return await client.write(keys(prefix, i), i)
+
+    async def get(i: int) -> object:
+        return await client.read(keys(prefix, i))
+
+    async def cas(i: int) -> object:
+        key = f"{prefix}/cas{i}"
+        await client.write(key, "a")
+        return await client.write(key, "b", prevValue="a")
+
+    return {"put": put, "get": get, "cas": cas}
+
+
 # -- this package ----------------------------------------------------------------------
 
 
@@ -79,20 +97,8 @@ def run_aio_etcd(scenario: str, concurrency: int, operations: int, port: int) ->
                     lambda: collect_aio_etcd(client, prefix, operations), port, prefix, operations
                 )
 
-            async def put(i: int) -> object:
-                return await client.write(keys(prefix, i), i)
-
-            async def get(i: int) -> object:
-                return await client.read(keys(prefix, i))
-
-            async def cas(i: int) -> object:
-                key = f"{prefix}/cas{i}"
-                await client.write(key, "a")
-                return await client.write(key, "b", prevValue="a")
-
-            return await drive(
-                {"put": put, "get": get, "cas": cas}[scenario], concurrency, operations
-            )
+            op = documented_ops(client, prefix)[scenario]
+            return await drive(op, concurrency, operations)
 
     return asyncio.run(run())
 
@@ -188,20 +194,8 @@ def run_old_aio_etcd(
 
                 return await watch_events(collect, port, prefix, operations)
 
-            async def put(i: int) -> object:
-                return await client.write(keys(prefix, i), i)
-
-            async def get(i: int) -> object:
-                return await client.read(keys(prefix, i))
-
-            async def cas(i: int) -> object:
-                key = f"{prefix}/cas{i}"
-                await client.write(key, "a")
-                return await client.write(key, "b", prevValue="a")
-
-            return await drive(
-                {"put": put, "get": get, "cas": cas}[scenario], concurrency, operations
-            )
+            op = documented_ops(client, prefix)[scenario]
+            return await drive(op, concurrency, operations)
         finally:
             client.close()
             await asyncio.sleep(0)
