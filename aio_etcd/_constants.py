@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Final
 
 VERSION: Final = "1.0.0.dev0"
-USER_AGENT: Final = f"aio_etcd/{VERSION}"
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 2379

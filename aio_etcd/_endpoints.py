@@ -49,6 +49,11 @@ class EndpointPool:
         return self._current
 
     @property
+    def order(self) -> list[str] | None:
+        """What :meth:`endpoints` would return, when that is known without any work."""
+        return self._order
+
+    @property
     def known(self) -> list[str]:
         """Every endpoint a call may go to, seeds first."""
         return list(self._known)

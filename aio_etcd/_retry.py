@@ -129,7 +129,7 @@ class Failover:
         tried: list[tuple[str, EtcdException]] = []
         round_ = unreachable = 0
         while True:
-            endpoints = await self.pool.endpoints()
+            endpoints = self.pool.order or await self.pool.endpoints()
             reached = False
             for position, endpoint in enumerate(endpoints):
                 left = None if deadline is None else deadline - loop.time()

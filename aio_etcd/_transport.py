@@ -20,7 +20,7 @@ import aiohttp
 from yarl import URL
 
 from ._aio import bounded
-from ._constants import CONNECT_TIMEOUT, USER_AGENT
+from ._constants import CONNECT_TIMEOUT
 from ._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdTLSFailed
 
 
@@ -127,7 +127,8 @@ class AiohttpTransport:
     def _open(self, per_host: int) -> aiohttp.ClientSession:
         # Not in __init__: aiohttp wants a running loop, and building a client must not.
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=per_host, ssl=self._ssl)
-        session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": USER_AGENT})
+        # aiohttp's own User-Agent: default headers would be merged into every request.
+        session = aiohttp.ClientSession(connector=connector)
         # aiohttp silently sends a PUT or DELETE again when a kept-alive connection breaks;
         # for a compare-and-swap that may apply it twice. Retries are the client's policy.
         session._retry_connection = False

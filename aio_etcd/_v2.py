@@ -9,6 +9,7 @@ percent-encoded, ``;`` and ``+`` included; and a reply is parsed once, from its 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -87,8 +88,7 @@ class V2Backend:
             body = b""
         waits = isinstance(request, ReadRequest) and request.wait
         try:
-            response = await self._send(
-                endpoint,
+            response = await self._transport.request(
                 method,
                 url,
                 body=body,
@@ -102,6 +102,8 @@ class V2Backend:
                     f"no change of {request.key!r} within {timeout} s", cause=exc
                 ) from exc
             raise
+        if self._check_reply is not None:
+            self._check_reply(response.headers.get("X-Etcd-Cluster-Id"), endpoint)
         if response.status in (200, 201):
             return _result(response, url)
         raise _error(response, url)
@@ -300,8 +302,10 @@ def _peer_urls(peer_urls: Sequence[str]) -> bytes:
     return json.dumps({"peerURLs": list(peer_urls)}).encode()
 
 
+@functools.lru_cache(maxsize=4096)
 def quote_key(key: str) -> str:
-    """The URL path of a normalised key: every segment percent-encoded, ``/`` kept."""
+    """The URL path of a normalised key: every segment percent-encoded, ``/`` kept.
+    Cached: programs use the same keys again and again."""
     return "/".join(quote(segment, safe="") for segment in key.split("/"))
 
 

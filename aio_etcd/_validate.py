@@ -6,6 +6,7 @@ wrong type and :class:`~aio_etcd.EtcdValueError` for a wrong value.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ._exceptions import EtcdValueError
@@ -19,6 +20,12 @@ def key(value: object, name: str = "key") -> str:
     """The key with a leading ``/``; refuses what etcd would redirect or split."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return _key(value, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(value: str, name: str) -> str:
+    # Cached: programs use the same keys again and again.
     path = value if value.startswith("/") else "/" + value
     inner = path[1:-1] if path.endswith("/") else path[1:]
     if inner:
