@@ -2,7 +2,8 @@
 
 ``python _worker.py CONTENDER SCENARIO CONCURRENCY OPERATIONS PORT``
 
-Contenders: ``aio_etcd`` (this package), ``aiohttp`` (the same requests by hand: the floor
+Contenders: ``aio_etcd`` (this package), ``aio_etcd-lean`` (with the lean transport
+prototype), ``aiohttp`` (the same requests by hand: the floor
 of any aiohttp-based client), ``aio-etcd-0.4`` and ``python-etcd`` (the old clients; run
 with an interpreter that has them, since the old aio_etcd has this package's import name).
 Scenarios: ``put``, ``get``, ``cas`` and ``watch``.
@@ -84,12 +85,16 @@ def documented_ops(client: Any, prefix: str) -> dict[str, Op]:
 # -- this package ----------------------------------------------------------------------
 
 
-def run_aio_etcd(scenario: str, concurrency: int, operations: int, port: int) -> dict[str, float]:
+def run_aio_etcd(
+    scenario: str, concurrency: int, operations: int, port: int, *, lean: bool = False
+) -> dict[str, float]:
     import aio_etcd
+    from aio_etcd._lean import LeanTransport
 
     async def run() -> dict[str, float]:
         prefix = f"/bench/{uuid.uuid4().hex}"
-        async with aio_etcd.Client(port=port) as client:
+        transport = LeanTransport() if lean else None
+        async with aio_etcd.Client(port=port, transport=transport) as client:
             for i in range(64):
                 await client.write(keys(prefix, i), "0")
             if scenario == "watch":
@@ -297,6 +302,7 @@ async def watch_events(
 
 RUNNERS: dict[str, Callable[[str, int, int, int], dict[str, float]]] = {
     "aio_etcd": run_aio_etcd,
+    "aio_etcd-lean": lambda *args: run_aio_etcd(*args, lean=True),
     "aiohttp": run_aiohttp,
     "aio-etcd-0.4": run_old_aio_etcd,
     "python-etcd": run_python_etcd,

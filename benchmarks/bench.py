@@ -26,7 +26,8 @@ from aio_etcd._server import LocalEtcd
 
 HERE = Path(__file__).parent
 OLD_CLIENTS = ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]
-OURS, FLOOR, OLD_AIO, OLD_SYNC = "aio_etcd", "aiohttp", "aio-etcd-0.4", "python-etcd"
+OURS, LEAN, FLOOR = "aio_etcd", "aio_etcd-lean", "aiohttp"
+OLD_AIO, OLD_SYNC = "aio-etcd-0.4", "python-etcd"
 SCENARIOS = [
     ("put", 1),
     ("get", 1),
@@ -83,7 +84,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="contenders to run (default: all)")
     args = parser.parse_args()
     old = old_python(args.old_python)
-    pythons = {OURS: sys.executable, FLOOR: sys.executable, OLD_AIO: old, OLD_SYNC: old}
+    pythons = {
+        OURS: sys.executable,
+        LEAN: sys.executable,
+        FLOOR: sys.executable,
+        OLD_AIO: old,
+        OLD_SYNC: old,
+    }
     contenders = [c for c in pythons if not args.only or c in args.only]
     samples: dict[str, dict[str, list[dict[str, float]]]] = {}
     with LocalEtcd(name="aio-etcd-bench") as server:
