@@ -14,6 +14,7 @@ to ``latest.png``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import statistics
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import Any
 
 from aio_etcd._server import LocalEtcd
 
@@ -157,11 +159,10 @@ def report(medians: dict[str, dict[str, dict[str, float]]], rounds: int) -> None
 
 
 def chart(medians: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
-    try:
-        import matplotlib
-
+    try:  # optional (the bench extra), and untyped
+        matplotlib: Any = importlib.import_module("matplotlib")
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt: Any = importlib.import_module("matplotlib.pyplot")
     except ImportError:
         print("(no chart: pip install 'aio_etcd[bench]' for matplotlib)")
         return
