@@ -43,6 +43,10 @@ REFUSED_BY_STORE = "nodePath "
 """How the cause of an errorCode 300 starts when the store refused the write as it was
 applied (e.g. etcd 3.5's directory-TTL bug): nothing changed."""
 
+MIN_ATTEMPT = 0.01
+"""Seconds below which another attempt is not started: it could only time out, and the
+error it would give says less than the ones before."""
+
 Verdict = Literal["retry", "raise", "unknown"]
 
 
@@ -133,8 +137,8 @@ class Failover:
             reached = False
             for position, endpoint in enumerate(endpoints):
                 left = None if deadline is None else deadline - loop.time()
-                if left is not None and left <= 0:
-                    raise _gave_up(tried, timeout)
+                if left is not None and left <= MIN_ATTEMPT and (tried or left <= 0):
+                    raise _gave_up(tried, timeout)  # too little time left to learn anything
                 # A member that hangs (stopped, partitioned) must leave time for the others.
                 share = 1 if long_poll else len(endpoints) - position
                 attempt_timeout = None if left is None else left / share

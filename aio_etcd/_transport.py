@@ -19,7 +19,7 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from ._aio import bounded
+from ._aio import Deadlines, bounded
 from ._constants import CONNECT_TIMEOUT
 from ._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdTLSFailed
 
@@ -120,7 +120,10 @@ class AiohttpTransport:
         self._owns_session = session is None
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._per_host = per_host_pool_size or 0
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        # Requests keep to their timeouts through one shared timer (see Deadlines);
+        # aiohttp only bounds connecting.
+        self._connect_only = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT)
+        self._deadlines = Deadlines()
         self._reading: set[aiohttp.ClientResponse] = set()
         self._closed = False
 
@@ -145,14 +148,6 @@ class AiohttpTransport:
             self._session = self._open(self._per_host)
         return self._session
 
-    def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
-        cached = self._timeouts.get(seconds)
-        if cached is None:
-            connect = CONNECT_TIMEOUT if seconds is None else min(seconds, CONNECT_TIMEOUT)
-            cached = aiohttp.ClientTimeout(total=seconds, sock_connect=connect)
-            self._timeouts[seconds] = cached
-        return cached
-
     async def request(
         self,
         method: str,
@@ -164,21 +159,37 @@ class AiohttpTransport:
         long_poll: bool = False,
     ) -> HttpResponse:
         session = self._session_for(long_poll)
-        with _translated(method, url, timeout):
-            async with session.request(
-                method,
-                URL(url, encoded=True),
-                data=body,
-                headers=headers,
-                timeout=self._timeout(timeout),
-                allow_redirects=False,
-            ) as response:
-                self._reading.add(response)
-                try:
-                    body = await response.read()
-                finally:
-                    self._reading.discard(response)
-                return HttpResponse(response.status, response.headers, body)
+        task = asyncio.current_task()
+        if timeout is not None and task is not None:
+            self._deadlines.add(task, timeout)
+        try:
+            with _translated(method, url, timeout):
+                async with session.request(
+                    method,
+                    URL(url, encoded=True),
+                    data=body,
+                    headers=headers,
+                    timeout=self._connect_only,
+                    allow_redirects=False,
+                ) as response:
+                    self._reading.add(response)
+                    try:
+                        body = await response.read()
+                    finally:
+                        self._reading.discard(response)
+                    return HttpResponse(response.status, response.headers, body)
+        except asyncio.CancelledError as exc:
+            if task is None or not self._deadlines.done(task):
+                raise
+            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+            if uncancel is not None:
+                uncancel()
+            raise EtcdTimedOut(
+                f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
+            ) from None
+        finally:
+            if task is not None:
+                self._deadlines.done(task)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -197,7 +208,7 @@ class AiohttpTransport:
                     method,
                     URL(url, encoded=True),
                     headers=headers,
-                    timeout=self._timeout(None),
+                    timeout=self._connect_only,
                     allow_redirects=False,
                 ),
                 timeout,
