@@ -13,6 +13,6 @@ fi
 stamp=.venv/.aio-etcd-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test,server]'
+    .venv/bin/python -m pip install --quiet -e '.[test,server,docs]'
     touch "$stamp"
 fi
