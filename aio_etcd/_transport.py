@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -167,7 +168,7 @@ class AiohttpTransport:
                 async with session.request(
                     method,
                     URL(url, encoded=True),
-                    data=body,
+                    data=_payload(body),
                     headers=headers,
                     timeout=self._connect_only,
                     allow_redirects=False,
@@ -252,6 +253,16 @@ class _AiohttpStream:
     async def read(self) -> bytes:
         with _translated(self._method, self._url, None):
             return await self._response.read()
+
+
+_LARGE_BODY = 2**20
+
+
+def _payload(body: bytes | None) -> bytes | io.BytesIO | None:
+    # aiohttp warns (ResourceWarning) about bytes bodies over 1 MiB; a file object it streams.
+    if body is not None and len(body) > _LARGE_BODY:
+        return io.BytesIO(body)
+    return body
 
 
 @contextlib.contextmanager

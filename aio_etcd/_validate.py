@@ -12,8 +12,9 @@ import math
 from ._exceptions import EtcdValueError
 from ._types import NotGiven, Timeout
 
-MAX_TTL = 2**63 // 10**9 - 1
-"""etcd turns the TTL into int64 nanoseconds; a larger TTL overflows into nonsense."""
+MAX_TTL = 100 * 365 * 24 * 3600
+"""A century. etcd keeps the expiry as int64 nanoseconds since 1970, which end in 2262; a TTL
+reaching past that silently makes the key permanent."""
 
 
 def key(value: object, name: str = "key") -> str:
@@ -27,14 +28,26 @@ def key(value: object, name: str = "key") -> str:
 def _key(value: str, name: str) -> str:
     # Cached: programs use the same keys again and again.
     path = value if value.startswith("/") else "/" + value
-    inner = path[1:-1] if path.endswith("/") else path[1:]
-    if inner:
+    _no_surrogates(value, name)
+    if path != "/":
+        inner = path[1:-1] if path.endswith("/") else path[1:]
         for segment in inner.split("/"):
             if not segment:
                 raise EtcdValueError(f"{name} {value!r} has an empty segment ('//')")
             if segment in (".", ".."):
                 raise EtcdValueError(f"{name} {value!r} has a {segment!r} segment")
     return path
+
+
+def _no_surrogates(value: str, name: str) -> None:
+    # A lone surrogate (e.g. from os.fsdecode) has no UTF-8 form, so it could never be sent.
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise EtcdValueError(
+            f"{name} has a lone surrogate {value[exc.start]!r} at position {exc.start},"
+            " which UTF-8 cannot encode"
+        ) from None
 
 
 def url_path(value: object, name: str) -> str:
@@ -48,7 +61,10 @@ def url_path(value: object, name: str) -> str:
 
 def text(value: object, name: str) -> str | None:
     """A value to store or compare: text as given, numbers as their text."""
-    if value is None or isinstance(value, str):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        _no_surrogates(value, name)
         return value
     if isinstance(value, int | float):
         return str(value)

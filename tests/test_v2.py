@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+import itertools
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,71 +13,167 @@ from hypothesis import strategies as st
 import aio_etcd as etcd
 from aio_etcd._server import LocalEtcd
 
-ODD_TEXT = [
+ODD = [
     "with space",
     "q?mark",
     "hash#tag",
     "100%",
+    "%41%2F%zz",  # percent signs that look like escapes
     "plus+sign",
     "semi;colon",
     "amp&ersand",
     "eq=uals",
+    "a&b=c;d+e?f#g",
     "tab\there",
-    "quote'\"s",
+    'double"quote',
+    "single'quote",
     "back\\slash",
+    "new\nline\r\n",
     "ünïcödé",
-    "snow☃man",
-    "emoji🙂",
-    "e\u0301combining",
-    "%2F-not-a-slash",
-    "~tilde!*()",
+    "ключ",
+    "雪",
+    "emoji🙂👍🏽",
+    "e\u0301 combining a\u0308",
+    "zero\u200bwidth\ufeff",
+    "~!*()$,@:[]",
+    " leading and trailing ",
+    "NUL\x00and\x7fDEL",
 ]
 
 
-@pytest.mark.parametrize("name", ODD_TEXT)
-async def test_an_odd_key_round_trips(client: etcd.Client, prefix: str, name: str) -> None:
-    key = f"{prefix}/{name}"
-    written = await client.write(key, name)
-    assert written.key == key
-    assert (await client.read(key)).value == name
-    listing = await client.read(prefix)
-    assert [(n.key, n.value) for n in listing.node.nodes or ()] == [(key, name)]
-    deleted = await client.delete(key, prevValue=name)
+async def round_trip(client: etcd.Client, directory: str, name: str, value: str) -> None:
+    """write, read, list, watch from history, and compare-and-delete ``directory/name``."""
+    key = f"{directory}/{name}"
+    written = await client.write(key, value)
+    assert (written.action, written.key, written.value, written.new_key) == (
+        "set",
+        key,
+        value,
+        True,
+    )
+
+    read = await client.read(key)
+    assert (read.key, read.value, read.modified_index) == (key, value, written.modified_index)
+
+    listing = await client.read(directory)
+    assert listing.dir and listing.key == directory
+    assert [(n.key, n.value) for n in listing.children] == [(key, value)]
+
+    event = await client.watch(key, index=written.modified_index)  # from etcd's history
+    assert (event.action, event.key, event.value) == ("set", key, value)
+
+    if value:
+        deleted = await client.delete(key, prevValue=value)
+        assert deleted.action == "compareAndDelete"
+    else:  # etcd cannot compare with "" (the client refuses it): compare the index
+        deleted = await client.delete(key, prevIndex=written.modified_index)
+        assert deleted.action == "compareAndDelete"
     assert deleted.key == key
+    assert deleted.prev_node is not None
+    assert (deleted.prev_node.key, deleted.prev_node.value) == (key, value)
     assert not await client.contains(key)
 
 
+@pytest.mark.parametrize("odd", ODD, ids=repr)
+async def test_an_odd_key_and_value(client: etcd.Client, prefix: str, odd: str) -> None:
+    # The directory has the odd name too: it is a segment of the path like any other.
+    await round_trip(client, f"{prefix}/{odd}", odd, odd)
+    tree = await client.read(prefix, recursive=True)
+    assert [(n.key, n.dir) for n in tree.get_subtree()] == [
+        (prefix, True),
+        (f"{prefix}/{odd}", True),
+    ]
+
+
+LONG = ("odd ?#%+;&=\t\"'\\ ünï 🙂\n" * 5000)[:100_000]
+
+
 @pytest.mark.parametrize(
-    "value", ["", "line\nbreaks\r\n", " padded ", "x" * 100_000, *ODD_TEXT], ids=repr
+    "value",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("\n", id="a newline"),
+        pytest.param("line one\nline two\r\nline three\n\n", id="newlines"),
+        pytest.param("   ", id="spaces"),
+        pytest.param("\x00\x01\x1f", id="control characters"),
+        pytest.param('{"json": [1, 2, {"k": null}]}', id="json"),
+        pytest.param("<html>&amp;</html>", id="html"),  # etcd escapes < > & in its JSON
+        pytest.param(LONG, id="100 KB"),
+        pytest.param("x" * 1_000_000, id="1 MB"),
+    ],
 )
-async def test_an_odd_value_round_trips(client: etcd.Client, prefix: str, value: str) -> None:
-    await client.write(f"{prefix}/k", value)
-    assert (await client.read(f"{prefix}/k")).value == value
-    swapped = await client.test_and_set(f"{prefix}/k", "next", value) if value else None
-    assert swapped is None or swapped.value == "next"
+async def test_an_odd_value(client: etcd.Client, prefix: str, value: str) -> None:
+    await round_trip(client, prefix, "k", value)
 
 
-# Characters a key segment cannot hold: "/" separates segments, and surrogates cannot be
-# encoded as UTF-8. NUL is not refused by etcd but gets lost in some proxies; kept out too.
+async def test_a_value_over_one_mebibyte(client: etcd.Client, prefix: str) -> None:
+    """etcd takes values up to 10 MiB; the client sends them without complaint."""
+    value = "🙂" * (2**20 // 2)  # 2 MiB of UTF-8
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = await client.write(f"{prefix}/big", value)
+    assert [str(w.message) for w in caught] == []
+    assert (await client.read(f"{prefix}/big")).value == value
+    await client.delete(f"{prefix}/big", prevIndex=written.modified_index)
+
+
+async def test_odd_keys_in_one_directory_list_exactly(client: etcd.Client, prefix: str) -> None:
+    keys = {f"{prefix}/{name}": name for name in ODD}
+    await asyncio.gather(*(client.write(key, value) for key, value in keys.items()))
+    listing = await client.read(prefix, sorted=True)
+    assert {n.key: n.value for n in listing.children} == keys
+    # etcd sorts by the key's bytes.
+    ordered = [n.key for n in listing.children]
+    assert ordered == sorted(keys, key=lambda k: k.encode())
+
+
+# -- any key, any value ----------------------------------------------------------------------
+
+# A key segment is any text but:
+# - "/" (it separates segments; "%2F" too is decoded into a separator by etcd),
+# - "", "." and ".." (Go's router redirects paths holding them, and the client refuses them),
+# - surrogates ("Cs"): a lone surrogate cannot be encoded as UTF-8, so it cannot be put in
+#   a URL at all, and Python's str.encode refuses it.
+# NUL and the other control characters stay in: percent-encoded, etcd stores them as they
+# are (checked on 3.4.23 and 3.5.1).
 segments = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="/\x00"),
-    min_size=1,
-    max_size=20,
-).filter(lambda s: s not in (".", ".."))
-values = st.text(st.characters(exclude_categories=["Cs"]), max_size=200)
+    st.characters(exclude_categories=["Cs"], exclude_characters="/"), min_size=1, max_size=12
+).filter(lambda segment: segment not in (".", ".."))
+# Values are any text that can be UTF-8 encoded: everything but surrogates.
+values = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
+
+examples = itertools.count()
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(path=st.lists(segments, min_size=1, max_size=3), value=values)
-def test_any_key_and_value_round_trip(etcd_server: LocalEtcd, path: list[str], value: str) -> None:
-    async def round_trip() -> None:
-        key = f"/t/{uuid.uuid4().hex}/" + "/".join(path)
+def test_any_key_and_value_round_trip(
+    etcd_server: LocalEtcd, prefix: str, path: list[str], value: str
+) -> None:
+    # Each example in a directory of its own below the test's prefix: an earlier example's
+    # file must not stand where this one needs a directory.
+    directory = f"{prefix}/{next(examples)}"
+    key = f"{directory}/" + "/".join(path)
+    parent = key.rsplit("/", 1)[0]
+    hidden = path[-1].startswith("_")  # etcd leaves keys named "_..." out of listings
+
+    async def check() -> None:
         async with etcd.Client(port=etcd_server.port) as client:
             written = await client.write(key, value)
+            assert (written.key, written.value) == (key, value)
             read = await client.read(key)
-            assert (written.key, read.key, read.value) == (key, key, value)
-            await client.delete(key, prevValue=value) if value else await client.delete(key)
+            assert (read.key, read.value) == (key, value)
+            listing = await client.read(parent)
+            assert [(n.key, n.value) for n in listing.children] == (
+                [] if hidden else [(key, value)]
+            )
+            if value:
+                await client.delete(key, prevValue=value)
+            else:
+                await client.delete(key, prevIndex=written.modified_index)
+            assert not await client.contains(key)
+            await client.delete(directory, recursive=True)
 
-    asyncio.run(round_trip())
+    asyncio.run(check())
