@@ -4,8 +4,11 @@ A prototype behind the :class:`~aio_etcd.Transport` seam, to measure how far aio
 request path is from what the machine can do; ``docs/performance.md`` has the comparison.
 It keeps connections alive per origin, speaks TLS through asyncio's ``ssl`` support and
 streams chunked watch replies. It does not do proxies, redirects, compression, cookies,
-HTTP/2 or ``Expect: 100-continue``, none of which etcd needs. Needs ``httptools``
-(``pip install 'aio_etcd[lean]'``).
+HTTP/2, ``Expect: 100-continue`` or bodies that end with the connection, none of which etcd
+needs. Needs ``httptools`` (``pip install 'aio_etcd[lean]'``).
+
+It keeps :class:`~aio_etcd.AiohttpTransport`'s contract and shares its error translation and
+time limits: OS and TLS errors travel as they are, to be translated where aiohttp's are.
 """
 
 from __future__ import annotations
@@ -13,19 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
 
 import httptools
 from multidict import CIMultiDict
 
-from ._aio import bounded
+from ._aio import Deadlines, bounded
 from ._constants import CONNECT_TIMEOUT
-from ._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdTLSFailed
-from ._transport import HttpResponse, HttpStream, origin
+from ._transport import HttpResponse, HttpStream, _translated, deadline, unreachable
 
 Origin = tuple[str, str, int]
+Pool = tuple[bool, Origin]
+"""Where an idle connection may be reused: watches (long polls) keep to their own."""
 
 
 class _Connection(asyncio.Protocol):
@@ -34,17 +38,18 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.failure: OSError | None = None
+        """What broke the connection; raised to whoever waits for more of a reply."""
+        self._waiter: asyncio.Future[None] | None = None
         self._parser = httptools.HttpResponseParser(self)
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
-        loop = asyncio.get_running_loop()
+    def reset(self) -> None:
+        """Ready for the next reply."""
         self.headers: CIMultiDict[str] = CIMultiDict()
-        self._name = b""
-        self.head: asyncio.Future[None] = loop.create_future()
-        self.done: asyncio.Future[None] = loop.create_future()
         self.body = bytearray()
-        self._more: asyncio.Future[None] | None = None
+        self.asked = False
+        self.headed = False
         self.ended = False
         self.keep_alive = False
 
@@ -56,20 +61,30 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._fail(EtcdConnectionFailed(f"not an HTTP reply: {exc}", cause=exc))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            failure = ConnectionError(f"not an HTTP reply: {exc}")
+            failure.__cause__ = exc
+            self.close(failure)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(EtcdConnectionFailed(f"the connection closed: {exc!r}", cause=exc))
+        if not isinstance(exc, OSError):  # ssl.SSLError is one: a TLS 1.3 alert comes here
+            lost = ConnectionResetError("the server closed the connection")
+            lost.__cause__ = exc
+            exc = lost
+        self._fail(exc)
 
     # httptools
+    def on_message_begin(self) -> None:
+        if self.ended or not self.asked:  # the parser turns this into an HttpParserError
+            raise ConnectionError("a reply to no request")
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.add(name.decode("latin-1"), value.decode("latin-1"))
 
     def on_headers_complete(self) -> None:
-        if not self.head.done():
-            self.head.set_result(None)
+        self.headed = True
+        self._wake()
 
     def on_body(self, body: bytes) -> None:
         self.body += body
@@ -78,8 +93,6 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         self.ended = True
         self.keep_alive = bool(self._parser.should_keep_alive())  # only true in here
-        if not self.done.done():
-            self.done.set_result(None)
         self._wake()
 
     # use
@@ -93,41 +106,60 @@ class _Connection(asyncio.Protocol):
 
     def send(self, data: bytes) -> None:
         assert self.transport is not None
+        self.asked = True
         self.transport.write(data)
 
-    async def more(self) -> None:
-        """Wait for more body, the end, or a failure."""
-        self._more = asyncio.get_running_loop().create_future()
-        await self._more
+    async def progress(self) -> None:
+        """Wait for more of the reply (headers, body, its end); raise what broke the
+        connection. Callers check for what they wait for first: a reply may end just
+        before the server closes the connection."""
+        if self.failure is not None:
+            raise self.failure
+        self._waiter = asyncio.get_running_loop().create_future()
+        await self._waiter
 
-    def time_out(self) -> None:
-        self._fail(asyncio.TimeoutError())
-
-    def close(self, reason: BaseException | None = None) -> None:
-        if reason is not None:
-            self._fail(reason)
+    def close(self, reason: OSError | None = None) -> None:
+        """Drop the connection at once: it is not reused, so a graceful close gains nothing."""
+        self._fail(reason or ConnectionAbortedError("the connection was dropped"))
         self.closed = True
         if self.transport is not None:
-            self.transport.close()
+            self.transport.abort()
 
     def _wake(self) -> None:
-        if self._more is not None and not self._more.done():
-            self._more.set_result(None)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
-    def _fail(self, exc: BaseException) -> None:
-        for future in (self.head, self.done, self._more):
-            if future is not None and not future.done():
-                future.set_exception(exc)
-                future.exception()  # nobody may be waiting; that is fine
+    def _fail(self, exc: OSError) -> None:
+        if self.failure is None:
+            self.failure = exc
+        self._wake()
 
 
 class LeanTransport:
-    """The lean transport; use as ``Client(transport=LeanTransport())``."""
+    """The lean transport; use as ``Client(transport=LeanTransport())``.
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    Like :class:`~aio_etcd.AiohttpTransport`, watches (long polls and streams) get
+    connections of their own, outside ``per_host_pool_size``.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        per_host_pool_size: int | None = None,
+    ) -> None:
+        """
+        Args:
+            ssl_context: how to verify servers and present a client certificate.
+            per_host_pool_size: at most this many connections per member for calls other
+                than watches (more calls wait for a free one); ``None`` for no limit.
+        """
         self._ssl = ssl_context
-        self._idle: dict[Origin, deque[_Connection]] = {}
+        self._per_host = per_host_pool_size or 0
+        self._slots: dict[Origin, asyncio.Semaphore] = {}
+        self._idle: dict[Pool, list[_Connection]] = {}
         self._busy: set[_Connection] = set()
+        self._deadlines = Deadlines()
         self._closed = False
 
     async def request(
@@ -141,35 +173,13 @@ class LeanTransport:
         long_poll: bool = False,
     ) -> HttpResponse:
         where, data = self._encode(method, url, body, headers)
-        connection = self._take_idle(where) or await self._open(where, timeout, url)
-        # A timer on the reply's future: cheaper than a task per request.
-        timer = (
-            None
-            if timeout is None
-            else asyncio.get_running_loop().call_later(timeout, connection.time_out)
-        )
-        try:
-            connection.send(data)
-            await connection.done
-            reply = HttpResponse(connection.status, connection.headers, bytes(connection.body))
-        except asyncio.TimeoutError as exc:
-            connection.close()
-            raise EtcdTimedOut(
-                f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
-            ) from exc
-        except BaseException:
-            connection.close()
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._busy.discard(connection)
-        if connection.reusable:
-            connection._reset()
-            self._idle.setdefault(where, deque()).append(connection)
-        else:
-            connection.close()
-        return reply
+        pool = (long_poll, where)
+        with deadline(self._deadlines, method, url, timeout), _translated(method, url, timeout):
+            async with self._slot(pool):
+                connection = await self._exchange(pool, data, method, url, whole=True)
+                reply = HttpResponse(connection.status, connection.headers, bytes(connection.body))
+                self._release(pool, connection)
+                return reply
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -181,23 +191,18 @@ class LeanTransport:
         timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
         where, data = self._encode(method, url, None, headers)
-        connection = self._take_idle(where) or await self._open(where, timeout, url)
+        # The time limit is for the headers; a stream may then stay quiet forever.
+        with deadline(self._deadlines, method, url, timeout), _translated(method, url, timeout):
+            connection = await self._exchange((True, where), data, method, url, whole=False)
         try:
-            connection.send(data)
-            try:
-                await bounded(connection.head, timeout)
-            except asyncio.TimeoutError as exc:
-                raise EtcdTimedOut(
-                    f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
-                ) from exc
-            yield _LeanStream(connection)
+            yield _LeanStream(connection, method, url)
         finally:
-            self._busy.discard(connection)
-            connection.close()  # a stream is never reused
+            self._drop(connection)  # a stream is never reused
 
     async def aclose(self) -> None:
         self._closed = True
-        reason = EtcdConnectionFailed("the client was closed")
+        # In-flight replies and streams end with this; nothing else would wake them.
+        reason = ConnectionAbortedError("the client was closed")
         for connection in [*self._busy, *(c for idle in self._idle.values() for c in idle)]:
             connection.close(reason)
         self._idle.clear()
@@ -219,71 +224,103 @@ class LeanTransport:
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return (parts.scheme, host, port), head + (body or b"")
 
-    def _take_idle(self, where: Origin) -> _Connection | None:
-        idle = self._idle.get(where)
+    def _slot(self, pool: Pool) -> AbstractAsyncContextManager[object]:
+        long_poll, where = pool
+        if long_poll or not self._per_host:
+            return contextlib.nullcontext()
+        slot = self._slots.get(where)
+        if slot is None:
+            slot = self._slots[where] = asyncio.Semaphore(self._per_host)
+        return slot
+
+    async def _exchange(
+        self, pool: Pool, data: bytes, method: str, url: str, *, whole: bool
+    ) -> _Connection:
+        """Send ``data``; the busy connection once the reply's headers (or ``whole``
+        reply) arrived. Dropped on any failure or cancellation: its state is unknown."""
+        connection = self._take_idle(pool) or await self._open(pool[1], method, url)
+        self._busy.add(connection)
+        try:
+            connection.send(data)
+            while not (connection.ended if whole else connection.headed):
+                await connection.progress()
+        except BaseException:
+            self._drop(connection)
+            raise
+        return connection
+
+    def _take_idle(self, pool: Pool) -> _Connection | None:
+        idle = self._idle.get(pool)
         while idle:
             connection = idle.pop()
             if not connection.closed:
-                self._busy.add(connection)
                 return connection
         return None
 
-    async def _open(self, where: Origin, timeout: float | None, url: str) -> _Connection:
-        try:
-            return await bounded(self._connect(where), _connect_time(timeout))
-        except asyncio.TimeoutError as exc:
-            raise EtcdConnectionFailed(
-                f"{origin(url)}: cannot connect in time", cause=exc, sent=False
-            ) from exc
+    def _release(self, pool: Pool, connection: _Connection) -> None:
+        self._busy.discard(connection)
+        if connection.reusable and not self._closed:
+            connection.reset()
+            self._idle.setdefault(pool, []).append(connection)
+        else:
+            connection.close()
 
-    async def _connect(self, where: Origin) -> _Connection:
+    def _drop(self, connection: _Connection) -> None:
+        self._busy.discard(connection)
+        connection.close()
+
+    async def _open(self, where: Origin, method: str, url: str) -> _Connection:
         scheme, host, port = where
-        context = (self._ssl or ssl.create_default_context()) if scheme == "https" else None
-        url = f"{scheme}://{host}:{port}"
+        if scheme == "https" and self._ssl is None:
+            self._ssl = ssl.create_default_context()
         try:
-            _, connection = await asyncio.get_running_loop().create_connection(
-                _Connection, host, port, ssl=context
+            _, connection = await bounded(
+                asyncio.get_running_loop().create_connection(
+                    _Connection, host, port, ssl=self._ssl if scheme == "https" else None
+                ),
+                CONNECT_TIMEOUT,
+                discard=lambda opened: opened[0].abort(),
             )
-        except ssl.SSLError as exc:
-            raise EtcdTLSFailed(f"{url}: TLS failed: {exc}", cause=exc, sent=False) from exc
-        except OSError as exc:
-            raise EtcdConnectionFailed(
-                f"{url}: cannot connect: {exc}", cause=exc, sent=False
-            ) from exc
-        self._busy.add(connection)
+        except asyncio.TimeoutError as exc:
+            late = TimeoutError(f"no connection within {CONNECT_TIMEOUT} s")
+            raise unreachable(method, url, late) from exc
+        except OSError as exc:  # ssl.SSLError included
+            raise unreachable(method, url, exc) from exc
+        if self._closed:  # while it connected; nobody else would close it
+            connection.close(ConnectionAbortedError("the client was closed"))
+        if connection.failure is not None:  # before a byte of the request left
+            raise unreachable(method, url, connection.failure)
         return connection
 
 
 class _LeanStream:
-    def __init__(self, connection: _Connection) -> None:
+    def __init__(self, connection: _Connection, method: str, url: str) -> None:
         self._connection = connection
         self.status = connection.status
         self.headers: Mapping[str, str] = connection.headers
+        self._method = method
+        self._url = url
 
     async def readline(self) -> bytes:
-        connection = self._connection
-        while True:
-            end = connection.body.find(b"\n")
-            if end >= 0:
-                line = bytes(connection.body[: end + 1])
-                del connection.body[: end + 1]
-                return line
-            if connection.ended or connection.closed:
-                rest = bytes(connection.body)
-                connection.body.clear()
-                return rest
-            try:
-                await connection.more()
-            except EtcdConnectionFailed:
-                continue  # what arrived is still returned; then the end
+        connection, body = self._connection, self._connection.body
+        with _translated(self._method, self._url, None):
+            searched = 0
+            while True:
+                end = body.find(b"\n", searched)
+                if end >= 0:
+                    line = bytes(body[: end + 1])
+                    del body[: end + 1]
+                    return line
+                if connection.ended:
+                    line = bytes(body)
+                    body.clear()
+                    return line
+                searched = len(body)
+                await connection.progress()
 
     async def read(self) -> bytes:
         connection = self._connection
-        while not (connection.ended or connection.closed):
-            with contextlib.suppress(EtcdConnectionFailed):
-                await connection.more()
+        with _translated(self._method, self._url, None):
+            while not connection.ended:
+                await connection.progress()
         return bytes(connection.body)
-
-
-def _connect_time(timeout: float | None) -> float:
-    return CONNECT_TIMEOUT if timeout is None else min(timeout, CONNECT_TIMEOUT)

@@ -160,37 +160,21 @@ class AiohttpTransport:
         long_poll: bool = False,
     ) -> HttpResponse:
         session = self._session_for(long_poll)
-        task = asyncio.current_task()
-        if timeout is not None and task is not None:
-            self._deadlines.add(task, timeout)
-        try:
-            with _translated(method, url, timeout):
-                async with session.request(
-                    method,
-                    URL(url, encoded=True),
-                    data=_payload(body),
-                    headers=headers,
-                    timeout=self._connect_only,
-                    allow_redirects=False,
-                ) as response:
-                    self._reading.add(response)
-                    try:
-                        body = await response.read()
-                    finally:
-                        self._reading.discard(response)
-                    return HttpResponse(response.status, response.headers, body)
-        except asyncio.CancelledError as exc:
-            if task is None or not self._deadlines.done(task):
-                raise
-            uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-            if uncancel is not None:
-                uncancel()
-            raise EtcdTimedOut(
-                f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
-            ) from None
-        finally:
-            if task is not None:
-                self._deadlines.done(task)
+        with deadline(self._deadlines, method, url, timeout), _translated(method, url, timeout):
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                data=_payload(body),
+                headers=headers,
+                timeout=self._connect_only,
+                allow_redirects=False,
+            ) as response:
+                self._reading.add(response)
+                try:
+                    body = await response.read()
+                finally:
+                    self._reading.discard(response)
+                return HttpResponse(response.status, response.headers, body)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -275,9 +259,7 @@ def _translated(method: str, url: str, timeout: float | None) -> Iterator[None]:
             f"{method} {origin(url)}: TLS failed: {exc}", cause=exc, sent=False
         ) from exc
     except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-        raise EtcdConnectionFailed(
-            f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
-        ) from exc
+        raise unreachable(method, url, exc) from exc
     except asyncio.TimeoutError as exc:
         raise EtcdTimedOut(
             f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
@@ -290,6 +272,39 @@ def _translated(method: str, url: str, timeout: float | None) -> Iterator[None]:
         raise EtcdConnectionFailed(
             f"{method} {origin(url)} failed: {exc!r}", cause=exc, sent=not _unsent(exc)
         ) from exc
+
+
+def unreachable(method: str, url: str, exc: BaseException) -> EtcdConnectionFailed:
+    """A request that never left: no connection, or no TLS handshake."""
+    if _tls_alert(exc):
+        return EtcdTLSFailed(f"{method} {origin(url)}: TLS failed: {exc}", cause=exc, sent=False)
+    return EtcdConnectionFailed(
+        f"{method} {origin(url)}: cannot connect: {exc}", cause=exc, sent=False
+    )
+
+
+@contextlib.contextmanager
+def deadline(deadlines: Deadlines, method: str, url: str, timeout: float | None) -> Iterator[None]:
+    """Holds the current task to ``timeout`` through ``deadlines``: the task is cancelled
+    when it passes, and that cancellation leaves as :class:`~aio_etcd.EtcdTimedOut`."""
+    task = asyncio.current_task()
+    if timeout is None or task is None:
+        yield
+        return
+    deadlines.add(task, timeout)
+    try:
+        yield
+    except asyncio.CancelledError as exc:
+        if not deadlines.done(task):
+            raise
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+        if uncancel is not None:
+            uncancel()
+        raise EtcdTimedOut(
+            f"{method} {origin(url)}: no reply within {timeout} s", cause=exc
+        ) from None
+    finally:
+        deadlines.done(task)
 
 
 def _tls_alert(exc: BaseException) -> bool:
