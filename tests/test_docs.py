@@ -100,7 +100,8 @@ class Block:
         # Blank lines first, so that tracebacks name the page's own lines.
         text = "\n" * self.line + self.source
         flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        code: CodeType = compile(text, str(ROOT / self.page), "exec", flags=flags, dont_inherit=True)
+        path = str(ROOT / self.page)
+        code: CodeType = compile(text, path, "exec", flags=flags, dont_inherit=True)
         return code
 
 
@@ -159,7 +160,8 @@ def blocks_of(path: Path) -> list[Block]:
         reason = marked["reason"] if marked else None
         if page == "README.md" and reason is None:
             first = fence.body.lstrip().splitlines()[0] if fence.body.strip() else ""
-            reason = next((why for lead, why in README_NOT_RUN.items() if first.startswith(lead)), None)
+            reasons = (why for lead, why in README_NOT_RUN.items() if first.startswith(lead))
+            reason = next(reasons, None)
         found.append(Block(page, fence.start + 1, fence.body, output, reason))
     return found
 
