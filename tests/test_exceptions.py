@@ -691,7 +691,8 @@ def test_the_message_only_shape_built_by_hand(
         (400, b"{not json", etcd.EtcdUnexpectedResponse),
         (400, b'{"errorCode":"many","message":"x"}', etcd.EtcdUnexpectedResponse),
         (404, b"404 page not found\n", etcd.EtcdAPIUnavailable),
-        (404, b"Not Found", etcd.EtcdUnexpectedResponse),
+        (404, b"Not Found", etcd.EtcdAPIUnavailable),  # the v3 gateway, at version_prefix="/v3"
+        (404, b"<html>no such page</html>", etcd.EtcdAPIUnavailable),
     ],
 )
 def test_replies_that_are_not_etcd_errors(

@@ -33,6 +33,15 @@ def test_the_cluster_is_whole_again(etcd_cluster: LocalCluster) -> None:
             return len(await client.members())
 
     assert asyncio.run(members()) == 3
+
+
+def test_stop_a_member(etcd_cluster: LocalCluster) -> None:
+    etcd_cluster.members[0].stop()  # its data goes too
+    assert etcd_cluster.members[0].stopped
+
+
+def test_the_cluster_is_whole_after_a_stop(etcd_cluster: LocalCluster) -> None:
+    test_the_cluster_is_whole_again(etcd_cluster)
 """
 
 
@@ -40,4 +49,4 @@ def test_the_fixtures_in_a_project_of_its_own(pytester: pytest.Pytester) -> None
     pytester.makepyfile(test_users=USERS_TESTS)
     pytester.makeini("[pytest]\nasyncio_mode = auto\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
