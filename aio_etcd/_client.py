@@ -470,9 +470,9 @@ class Client:
     def watch_iter(
         self,
         key: str,
+        *,
         recursive: bool | None = False,
         index: int | None = None,
-        *,
         resync: bool = False,
         probe_interval: float | None = WATCH_PROBE_INTERVAL,
     ) -> Watch:
@@ -485,6 +485,9 @@ class Client:
         member dies or falls silent, the watch goes on from another member where it left
         off. A watch of a key also reports the deletion or expiry of a directory above it,
         with the directory's key.
+
+        Unlike :meth:`watch`, whose ``index`` and ``recursive`` may be given by position,
+        every option here is a keyword.
 
         Args:
             index: the first index to report (e.g. a read's ``etcd_index + 1``); by
@@ -531,7 +534,7 @@ class Client:
         continue watching from. Runs on :meth:`watch_iter`, so no change is missed between
         two callbacks.
         """
-        async with self.watch_iter(key, recursive, index) as events:
+        async with self.watch_iter(key, recursive=recursive, index=index) as events:
             async for event in events:
                 try:
                     outcome = callback(event)
