@@ -9,6 +9,11 @@ While queued or first, a key with a TTL is refreshed in the background (``refres
 the value stays, watchers are not woken). The refreshing belongs to the task that joined:
 when that task is cancelled or fails without leaving, the refreshing stops and the key
 expires, as if its process had died. A task that returns normally hands the entry on.
+
+A key that no refresh reached for its TTL counts as lost, whether or not etcd has let it
+expire yet: etcd starts the TTL when it applies a refresh, after it was sent, so the key
+lives at least ``ttl`` seconds from the sending of the last refresh that succeeded, and
+never less. Each refresh is therefore bounded by the time left until then.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from ._aio import bounded
 from ._client import Client
 from ._exceptions import (
+    EtcdCompareFailed,
     EtcdConnectionFailed,
     EtcdEventIndexCleared,
     EtcdException,
@@ -34,7 +41,11 @@ GONE = ("delete", "expire", "compareAndDelete")
 class QueueEntry:
     """One contender's key in a queue directory, and the task that keeps it alive."""
 
-    def __init__(self, client: Client, directory: str, value: str) -> None:
+    def __init__(
+        self, client: Client, directory: str, value: str, on_lost: list[Callable[[], object]]
+    ) -> None:
+        """``on_lost``: called when the key is lost (not when the entry leaves); the list is
+        read at that moment, so callbacks added to it later count too."""
         self.client = client
         self.directory = directory
         self.value = value
@@ -42,24 +53,62 @@ class QueueEntry:
         self.index: int | None = None
         """The key's creation index: increases with every entry, so it is a fencing token."""
         self.ttl: int | None = None
-        self.lost = asyncio.Event()
+        self.ended = asyncio.Event()
+        """Set once the entry stands in the queue no more: its key was lost, it left, or
+        joining failed with a key that may remain (see :attr:`unsure`)."""
+        self.unsure = False
+        """Joining could not tell whether it added a key: :meth:`leave` looks for it."""
+        self._ttl_set_at = 0.0
+        """When the last write that set the key's TTL was sent, by the loop's clock."""
         self._keeper: asyncio.Task[None] | None = None
         self._owner: asyncio.Task[object] | None = None
-        self._on_lost: list[Callable[[], object]] = []
+        self._on_lost = on_lost
+
+    @property
+    def left(self) -> bool:
+        """Nothing of this entry is in etcd: it never joined, or it left."""
+        return self.key is None and not self.unsure
+
+    async def contend(
+        self, ttl: int | None, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Join, and wait to be first: ``True`` once first; ``False`` when another is first
+        and not ``blocking``, or when ``timeout`` passed. An entry that gives up, fails or is
+        cancelled leaves, unless joining could not tell whether it added a key."""
+        try:
+            await self.join(ttl)
+            first = await self._first_within(blocking, timeout)
+        except BaseException:
+            if not self.unsure:  # etcd just failed twice: leave() is for later
+                await self.leave_quietly()
+            raise
+        if not first:
+            await self.leave_quietly()
+        return first
 
     async def join(self, ttl: int | None) -> None:
         """Append this contender's key to the queue."""
+        sent_at = asyncio.get_running_loop().time()
         try:
             created = await self.client.write(self.directory, self.value, ttl=ttl, append=True)
             self.key, self.index = created.key, created.created_index
-        except EtcdOutcomeUnknown:
+        except EtcdOutcomeUnknown as unknown:
             # The key may exist: find it by its value, or give up with nothing left behind.
-            found = await self._find()
+            try:
+                found = await self._find()
+            except EtcdException as failed:
+                self.unsure = True
+                self.ended.set()
+                raise EtcdOutcomeUnknown(
+                    f"adding a key under {self.directory} may or may not have worked, and "
+                    f"looking for it failed ({failed}): a key with the value {self.value!r} "
+                    "may remain there, until release() or resign() deletes it",
+                    cause=unknown,
+                ) from failed
             if found is None:
                 raise
             self.key, self.index = found.key, found.created_index
-        self.ttl = ttl
-        self.lost.clear()
+        self.ttl, self._ttl_set_at = ttl, sent_at
         self._start_keeping()
 
     async def wait_first(self, blocking: bool) -> bool:
@@ -82,6 +131,14 @@ class QueueEntry:
             assert listing.etcd_index is not None
             await self._wait_gone(keys[position - 1], listing.etcd_index + 1)
 
+    async def _first_within(self, blocking: bool, timeout: float | None) -> bool:
+        try:
+            return await bounded(self.wait_first(blocking), timeout)
+        except EtcdException:
+            raise  # an EtcdTimedOut is a failure to report, not the end of the wait
+        except asyncio.TimeoutError:
+            return False
+
     async def _wait_gone(self, key: str, index: int) -> bool:
         """Wait for ``key`` to be deleted or expire at ``index`` or later; ``False`` when
         etcd's history no longer reaches back to ``index`` (look again)."""
@@ -95,26 +152,32 @@ class QueueEntry:
             return False
         raise AssertionError("a watch never ends by itself")  # pragma: no cover
 
-    async def keep_with(self, ttl: int) -> None:
-        """Refresh with a new TTL from now on."""
+    async def renew(self, ttl: int) -> None:
+        """Refresh the key with a new TTL now, and with that TTL from now on."""
+        assert self.key is not None
+        sent_at = asyncio.get_running_loop().time()
+        await self.client.refresh(self.key, ttl, prevValue=self.value)
         await self._stop_keeping()
-        self.ttl = ttl
+        self.ttl, self._ttl_set_at = ttl, sent_at
         self._start_keeping()
 
     async def leave(self) -> None:
-        """Delete this contender's key, if it still exists. Safe to call more than once."""
+        """Delete this contender's key, if it still exists. Safe to call more than once;
+        after a failure (etcd cannot be reached), calling it again tries again."""
+        self.ended.set()
         await self._stop_keeping()
-        key, self.key = self.key, None
-        if key is not None:
-            with contextlib.suppress(EtcdKeyNotFound):
-                await self.client.delete(key, prevValue=self.value)
+        if self.unsure:
+            found = await self._find()
+            self.key, self.unsure = (None if found is None else found.key), False
+        if self.key is not None:
+            # Deleted, expired, or (not found by its value) no longer this contender's.
+            with contextlib.suppress(EtcdKeyNotFound, EtcdCompareFailed):
+                await self.client.delete(self.key, prevValue=self.value)
+            self.key = None
 
     async def leave_quietly(self) -> None:
         """:meth:`leave`, even while the calling task is being cancelled."""
         await asyncio.shield(self.leave())
-
-    def on_lost(self, callback: Callable[[], object]) -> None:
-        self._on_lost.append(callback)
 
     async def _find(self) -> EtcdNode | None:
         try:
@@ -164,24 +227,30 @@ class QueueEntry:
             for task in tasks:
                 if not task.cancelled():
                     task.exception()  # how it ended matters no more: the key is gone
-        self.lost.set()
+        self.ended.set()
         for callback in self._on_lost:
             callback()
 
     async def _refresh(self) -> None:
-        """Returns when the key is gone, or could not be refreshed before it expired."""
+        """Returns when the key is gone, or may have expired: no refresh succeeded in time."""
         assert self.key is not None and self.ttl is not None
         loop = asyncio.get_running_loop()
-        refreshed_at = loop.time()
-        while loop.time() - refreshed_at < self.ttl:
-            await asyncio.sleep(max(self.ttl / 3, 0.1))
-            try:
-                await self.client.refresh(self.key, self.ttl, prevValue=self.value)
-            except EtcdKeyNotFound:
+        interval = max(self.ttl / 3, 0.1)
+        while True:
+            expires_at = self._ttl_set_at + self.ttl  # at the earliest
+            await asyncio.sleep(min(interval, expires_at - loop.time()))
+            sent_at = loop.time()
+            if sent_at >= expires_at:
                 return
-            except (EtcdConnectionFailed, EtcdException):
-                continue  # try again; the TTL bounds how long
-            refreshed_at = loop.time()
+            try:
+                await self.client.refresh(
+                    self.key, self.ttl, prevValue=self.value, timeout=expires_at - sent_at
+                )
+            except (EtcdKeyNotFound, EtcdCompareFailed):
+                return  # gone, or no longer this contender's
+            except EtcdException:
+                continue  # try again while the key may live
+            self._ttl_set_at = sent_at
 
     async def _watch_own_key(self, key: str, index: int) -> None:
         while True:

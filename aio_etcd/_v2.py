@@ -97,9 +97,10 @@ class V2Backend:
                 long_poll=waits,
             )
         except EtcdTimedOut as exc:
-            if waits:
+            if waits and request.timeout is not None:
+                # ``timeout`` is what was left of the caller's: say what the caller gave.
                 raise EtcdWatchTimedOut(
-                    f"no change of {request.key!r} within {timeout} s", cause=exc
+                    f"no change of {request.key!r} within {request.timeout:g} s", cause=exc
                 ) from exc
             raise
         if self._check_reply is not None:

@@ -15,11 +15,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from . import _validate as check
-from ._aio import bounded
 from ._client import Client
 from ._exceptions import EtcdEventIndexCleared, EtcdKeyNotFound, EtcdValueError
 from ._queue import QueueEntry
@@ -37,7 +35,10 @@ class Election:
 
     A leader's key has a TTL (``ttl``, 10 s by default) refreshed in the background while
     the task that campaigned runs, so a leader that dies is replaced after at most ``ttl``
-    seconds. Campaign values should differ between candidates: they tell who leads.
+    seconds. A leader that cannot refresh it (etcd cannot be reached or does not answer)
+    counts the lead as lost once ``ttl`` seconds have passed since it sent the last refresh
+    that succeeded, the earliest etcd may let the key expire. Campaign values should differ
+    between candidates: they tell who leads.
     """
 
     def __init__(
@@ -57,54 +58,68 @@ class Election:
         self.ttl = seconds
         self._entry: QueueEntry | None = None
         self._leading = False
+        self._on_lost: list[Callable[[], object]] = []
 
     @property
     def is_leader(self) -> bool:
         """Whether this candidate leads now (``False`` after resigning or losing the lead)."""
-        return self._leading and self._entry is not None and not self._entry.lost.is_set()
+        return self._leading and self._entry is not None and not self._entry.ended.is_set()
+
+    @property
+    def fencing_token(self) -> int | None:
+        """The index this candidate's key was created at (``None`` when it does not
+        campaign); each later leader has a larger one. Pass it along to what the leader
+        writes, so that writes from a leader that lost the lead without knowing can be
+        refused."""
+        return None if self._entry is None else self._entry.index
 
     async def campaign(self, value: str, timeout: float | None = None) -> bool:
         """Stand with ``value`` and wait to lead; ``True`` once leading, ``False`` when
         ``timeout`` passed first. A candidate that gives up or is cancelled leaves the
-        queue."""
+        queue. After the lead was lost, a candidate may campaign again at once; while it
+        campaigns or leads, it must :meth:`resign` first.
+
+        Raises:
+            EtcdOutcomeUnknown: etcd could not say whether the candidate's key was added,
+                nor be asked afterwards; :meth:`resign`, or the next ``campaign``, deletes
+                it if it is there (else it expires after ``ttl``).
+        """
         text = check.text(value, "value")
         if not text:
             raise EtcdValueError("value must be a non-empty str: it tells who leads")
         seconds = None if timeout is None else check.timeout(timeout, None)
         if self._entry is not None:
-            raise RuntimeError("this candidate is already campaigning; resign() first")
-        entry = QueueEntry(self.client, self.path, text)
+            if not self._entry.ended.is_set():
+                raise RuntimeError("this candidate is already campaigning; resign() first")
+            await self.resign()  # what a lost lead or a failed campaign may have left
+        entry = self._entry = QueueEntry(self.client, self.path, text, self._on_lost)
         try:
-            await entry.join(self.ttl)
-            self._entry = entry
-            await bounded(entry.wait_first(True), seconds)
-        except asyncio.TimeoutError:
-            await entry.leave_quietly()
-            self._entry = None
-            return False
-        except BaseException:
-            await entry.leave_quietly()
-            self._entry = None
-            raise
-        self._leading = True
-        return True
+            self._leading = await entry.contend(self.ttl, timeout=seconds)
+        finally:
+            if entry.left:
+                self._entry = None
+        return self._leading
 
     async def resign(self) -> None:
-        """Stop leading, or stop campaigning; the next candidate takes over."""
-        entry, self._entry, self._leading = self._entry, None, False
-        if entry is not None:
-            await entry.leave()
+        """Stop leading, or stop campaigning; the next candidate takes over.
+
+        When etcd cannot be reached, raises, and the next ``resign()`` tries again.
+        """
+        self._leading = False
+        if self._entry is not None:
+            await self._entry.leave()
+            self._entry = None
 
     async def wait_lost(self) -> None:
-        """Return when this candidate stops leading without having resigned."""
+        """Return once this candidate leads no more: when the lead is lost (its key expired
+        or was deleted) or it resigned; at once when it neither leads nor campaigns."""
         if self._entry is not None:
-            await self._entry.lost.wait()
+            await self._entry.ended.wait()
 
     def on_lost(self, callback: Callable[[], object]) -> None:
-        """Call ``callback()`` if the lead is lost (not on resigning)."""
-        if self._entry is None:
-            raise RuntimeError("campaign() first")
-        self._entry.on_lost(callback)
+        """Call ``callback()`` whenever the lead is lost, from now on (it may be given
+        before :meth:`campaign`); not on resigning, which is no loss."""
+        self._on_lost.append(callback)
 
     async def leader(self) -> str | None:
         """The value the leader campaigned with, or ``None`` when nobody leads."""
@@ -112,7 +127,14 @@ class Election:
         return None if first is None else first.value
 
     async def observe(self) -> AsyncIterator[str | None]:
-        """The leader now, then each change of leader (``None`` while nobody leads)."""
+        """The leader now (its campaign value, ``None`` while nobody leads), then each new
+        leader.
+
+        A new leader is a new key at the head of the queue, reported once: a candidate that
+        wins again is reported again, with the same value. After each change in the queue,
+        the queue is listed again and its head then is what is reported, so a leader whose
+        term began and ended before that listing is not.
+        """
         first, index = await self._first()
         current = None if first is None else first.key
         yield None if first is None else first.value

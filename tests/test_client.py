@@ -94,6 +94,22 @@ async def test_read_recursive_walks_the_tree(client: etcd.Client, prefix: str) -
     ]
 
 
+async def test_leaves_are_the_nodes_without_children_as_python_etcd_has_them(
+    client: etcd.Client, prefix: str
+) -> None:
+    await client.write(f"{prefix}/a/x", "1")
+    await client.write(f"{prefix}/a/empty", None, dir=True)
+    tree = await client.read(prefix, recursive=True, sorted=True)
+    # An empty directory below the one read is a leaf, as in python-etcd ...
+    assert [(n.key, n.dir) for n in tree.leaves] == [
+        (f"{prefix}/a/empty", True),
+        (f"{prefix}/a/x", False),
+    ]
+    # ... but the directory read yields nothing when it is empty (python-etcd: itself).
+    assert list((await client.read(f"{prefix}/a/empty")).leaves) == []
+    assert [n.key for n in (await client.read(f"{prefix}/a/x")).leaves] == [f"{prefix}/a/x"]
+
+
 async def test_sorted_orders_children_by_key(client: etcd.Client, prefix: str) -> None:
     names = ["m", "c", "x", "a", "k", "b"]
     for name in names:
@@ -294,7 +310,8 @@ async def test_watch_under_wait_for_times_out(client: etcd.Client, prefix: str) 
     await client.write(f"{prefix}/nodes/n1", "v")
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(client.read(f"{prefix}/nodes/n1", wait=True), timeout=0.3)
-    with pytest.raises(etcd.EtcdWatchTimedOut):
+    # The message gives the timeout as given, not what was left of it.
+    with pytest.raises(etcd.EtcdWatchTimedOut, match=r"within 0\.3 s$"):
         await client.watch(f"{prefix}/nodes/n1", timeout=0.3)
     # The client is still usable afterwards.
     assert (await client.read(f"{prefix}/nodes/n1")).value == "v"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -87,9 +88,101 @@ async def test_a_campaign_that_times_out_or_is_cancelled_leaves_the_queue(
         await leader.resign()
 
 
+def leads(election: Election) -> bool:
+    """``election.is_leader``, read afresh (mypy would keep what an earlier assert said)."""
+    return election.is_leader
+
+
+async def until(condition: Callable[[], bool], shown: object = None) -> None:
+    for _ in range(250):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the condition never came true ({shown})")
+
+
 def test_bad_arguments_are_refused() -> None:
     client = etcd.Client()
     with pytest.raises(etcd.EtcdValueError, match="name"):
         Election(client, "a/b")
     with pytest.raises(etcd.EtcdValueError, match="ttl"):
         Election(client, "x", ttl=0)
+
+
+async def test_resigning_ends_wait_lost_and_on_lost_can_be_given_in_advance(
+    etcd_server: LocalEtcd,
+) -> None:
+    name = uuid.uuid4().hex
+    async with etcd.Client(port=etcd_server.port) as client:
+        election = Election(client, name)
+        called: list[str] = []
+        election.on_lost(lambda: called.append("lost"))  # before campaign()
+        assert await election.campaign("a") is True
+        waiting = asyncio.create_task(election.wait_lost())
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await election.resign()
+        await asyncio.wait_for(waiting, 2)
+        assert called == []  # resigning is not losing
+
+        assert await election.campaign("a") is True
+        await client.delete(next((await client.read(election.path)).children).key)
+        await asyncio.wait_for(election.wait_lost(), 5)
+        assert called == ["lost"] and not leads(election)
+        await election.resign()
+
+
+async def test_after_losing_the_lead_a_candidate_campaigns_again_without_resigning(
+    etcd_server: LocalEtcd,
+) -> None:
+    name = uuid.uuid4().hex
+    async with etcd.Client(port=etcd_server.port) as client:
+        election = Election(client, name)
+        observed: list[str | None] = []
+
+        async def observe() -> None:
+            async for leader in Election(client, name).observe():
+                observed.append(leader)
+
+        observing = asyncio.create_task(observe())
+        await until(lambda: observed == [None], observed)
+        assert await election.campaign("a") is True
+        await until(lambda: observed == [None, "a"], observed)
+        first_token = election.fencing_token
+        with pytest.raises(RuntimeError, match="resign"):
+            await election.campaign("a")  # leading: refused
+        queue = await client.read(election.path)
+        await client.delete(next(queue.children).key)
+        await asyncio.wait_for(election.wait_lost(), 5)
+        await until(lambda: observed == [None, "a", None], observed)
+
+        rival = Election(client, name)
+        assert await rival.campaign("b") is True
+        standing = asyncio.create_task(election.campaign("a"))
+        await asyncio.sleep(0.3)
+        assert not standing.done() and not leads(election)  # queued behind b
+        await rival.resign()
+        assert await asyncio.wait_for(standing, 5) is True
+        assert leads(election)
+        assert first_token is not None and election.fencing_token is not None
+        assert rival.fencing_token is None  # resigned
+        assert election.fencing_token > first_token
+        await election.resign()
+        await until(lambda: len(observed) == 6, observed)
+        observing.cancel()
+        # A new term with the same value is a change of leader too.
+        assert observed == [None, "a", None, "b", "a", None]
+
+
+async def test_fencing_tokens_grow_with_every_leader(etcd_server: LocalEtcd) -> None:
+    name = uuid.uuid4().hex
+    async with etcd.Client(port=etcd_server.port) as client:
+        tokens: list[int | None] = []
+        for value in ("a", "b", "a"):
+            election = Election(client, name)
+            assert election.fencing_token is None
+            await election.campaign(value)
+            tokens.append(election.fencing_token)
+            await election.resign()
+        known = [t for t in tokens if t is not None]
+        assert known == sorted(known) and len(set(known)) == 3

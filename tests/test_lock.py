@@ -186,3 +186,151 @@ async def test_exclusion_holds_when_the_holders_member_dies(
         assert await asyncio.wait_for(waiting, 5) is True
         assert contender.is_acquired
         await contender.release()
+
+
+async def test_a_holder_whose_member_hangs_reports_the_loss_within_its_ttl(
+    healthy_cluster: LocalCluster,
+) -> None:
+    prefix = f"/t/{uuid.uuid4().hex}/_locks"
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    follower = next(m for m in healthy_cluster.members if m is not leader)
+    loop = asyncio.get_running_loop()
+    # The holder knows only the follower, and the client's read_timeout (60 s) is far
+    # above the TTL: each renewal must be bounded by the TTL, not by read_timeout.
+    async with (
+        etcd.Client(port=follower.port, lock_prefix=prefix) as cut_off,
+        etcd.Client(port=leader.port, lock_prefix=prefix) as other,
+    ):
+        holder = etcd.Lock(cut_off, "hung")
+        called: list[str] = []
+        holder.on_lost(lambda: called.append("lost"))
+        await holder.acquire(lock_ttl=2)
+        await asyncio.sleep(0.5)
+        follower.pause()
+        paused_at = loop.time()
+        try:
+            await asyncio.wait_for(holder.wait_lost(), 5)
+            noticed = loop.time() - paused_at
+        finally:
+            follower.resume()
+        # The last renewal was sent before the pause: the key lives 2 s from then at least.
+        assert noticed < 2.3, noticed
+        assert not held(holder) and called == ["lost"]
+        contender = etcd.Lock(other, "hung")
+        assert await contender.acquire(timeout=5) is True
+        await contender.release()
+        await holder.release()
+
+
+async def test_wait_lost_returns_on_release_without_calling_on_lost(locking: etcd.Client) -> None:
+    lock = etcd.Lock(locking, "released")
+    called: list[str] = []
+    lock.on_lost(lambda: called.append("lost"))
+    await lock.acquire(lock_ttl=30)
+    waiting = asyncio.create_task(lock.wait_lost())
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    await lock.release()
+    await asyncio.wait_for(waiting, 2)
+    await asyncio.wait_for(lock.wait_lost(), 1)  # not held: at once
+    assert called == []
+
+
+async def test_acquiring_again_after_a_loss_waits_its_turn(locking: etcd.Client) -> None:
+    lock = etcd.Lock(locking, "again")
+    await lock.acquire()
+    await locking.delete(lock.lock_key or "")
+    await asyncio.wait_for(lock.wait_lost(), 5)
+    other = etcd.Lock(locking, "again")
+    assert await other.acquire(blocking=False) is True
+    waiting = asyncio.create_task(lock.acquire())
+    await asyncio.sleep(0.3)
+    assert not waiting.done() and not held(lock)  # queued behind `other`, not holding
+    await other.release()
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert held(lock)
+    await lock.release()
+    assert await keys_under(locking, lock.path) == []
+
+
+async def test_a_ttl_given_to_the_lock_is_the_default_of_acquire_and_async_with(
+    locking: etcd.Client,
+) -> None:
+    async with etcd.Lock(locking, "with-ttl", lock_ttl=30) as lock:
+        assert (await locking.read(lock.lock_key or "")).ttl == 30
+    assert await keys_under(locking, lock.path) == []
+    assert await lock.acquire() is True
+    assert (await locking.read(lock.lock_key or "")).ttl == 30
+    await lock.release()
+    assert await lock.acquire(lock_ttl=None) is True  # None still means: until released
+    assert (await locking.read(lock.lock_key or "")).ttl is None
+    await lock.release()
+    with pytest.raises(etcd.EtcdValueError, match="lock_ttl"):
+        etcd.Lock(locking, "with-ttl", lock_ttl=0)
+
+
+class DeafRelay:
+    """A TCP relay to a real etcd. While ``deaf``, requests still reach etcd but its replies
+    are dropped: a write is applied, and the client never hears of it."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.deaf = False
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(LOOPBACK, self.upstream)
+        await asyncio.gather(
+            self._pipe(reader, up_writer, replies=False),
+            self._pipe(up_reader, writer, replies=True),
+        )
+
+    async def _pipe(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, replies: bool
+    ) -> None:
+        try:
+            while data := await source.read(65536):
+                if not (replies and self.deaf):
+                    sink.write(data)
+                    await sink.drain()
+        except ConnectionError:
+            pass
+        finally:
+            sink.close()
+
+
+@pytest.fixture
+async def deaf_relay(etcd_server: LocalEtcd) -> AsyncIterator[tuple[DeafRelay, int]]:
+    relay = DeafRelay(etcd_server.port)
+    server = await asyncio.start_server(relay.handle, LOOPBACK, 0)
+    try:
+        yield relay, server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_key_an_acquire_may_have_left_is_deleted_by_the_next_release_or_acquire(
+    deaf_relay: tuple[DeafRelay, int], etcd_server: LocalEtcd, prefix: str
+) -> None:
+    relay, port = deaf_relay
+    locks = f"{prefix}/_locks"
+    async with (
+        etcd.Client(port=port, read_timeout=0.5, lock_prefix=locks) as client,
+        etcd.Client(port=etcd_server.port) as direct,
+    ):
+        lock = etcd.Lock(client, "deaf")  # no TTL: a key left behind would block it for good
+        for clean_up in ("release", "acquire"):
+            relay.deaf = True  # the append is applied; its reply, and the lookup's, are lost
+            with pytest.raises(etcd.EtcdOutcomeUnknown, match="may remain") as caught:
+                await lock.acquire()
+            assert lock.uuid in str(caught.value) and lock.path in str(caught.value)
+            left = await keys_under(direct, lock.path)
+            assert len(left) == 1 and (await direct.read(left[0])).value == lock.uuid
+            assert not held(lock)
+            relay.deaf = False
+            if clean_up == "release":
+                await lock.release()
+            else:  # deletes the key first, rather than queue behind it
+                assert await lock.acquire(blocking=False) is True
+                await lock.release()
+            assert await keys_under(direct, lock.path) == []

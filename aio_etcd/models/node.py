@@ -54,11 +54,12 @@ class EtcdNode(EtcdModel):
 
     @property
     def leaves(self) -> Iterator[EtcdNode]:
-        """The nodes at the bottom of this tree.
+        """The nodes without children below this one, depth first, as python-etcd yields
+        them: files, empty directories, and directories read without their contents (a
+        listing that is not recursive shows child directories that way).
 
-        Files, and directories read without their contents (a listing that is not recursive
-        shows child directories that way). A file is its own only leaf; an empty directory
-        has none.
+        A file is its own only leaf. This node itself, when it is a directory without
+        children, yields nothing (python-etcd yielded the directory itself).
         """
         if self.dir and not self.nodes:
             return iter(())
