@@ -186,9 +186,22 @@ class LocalEtcd:
             process.wait()
 
     def pause(self) -> None:
-        """Freeze the process (SIGSTOP): its sockets stay open and answer nothing."""
-        if self._process is not None:
-            self._process.send_signal(signal.SIGSTOP)
+        """Freeze the process (SIGSTOP): its sockets stay open and answer nothing.
+
+        Returns once the process is frozen (where ``/proc`` tells), so that a request
+        sent next is not answered by a process still on its way to stopping.
+        """
+        if self._process is None:
+            return
+        self._process.send_signal(signal.SIGSTOP)
+        status = Path(f"/proc/{self._process.pid}/stat")
+        deadline = time.monotonic() + 1.0
+        with contextlib.suppress(OSError):
+            # The state follows the parenthesised command name: "T" once stopped.
+            while status.read_text().rpartition(")")[2].split()[0] != "T":
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.001)
 
     def resume(self) -> None:
         """Undo :meth:`pause`."""
