@@ -100,8 +100,8 @@ def index(value: object, name: str) -> int | None:
 
 def flag(value: object, name: str) -> bool:
     """A yes/no option; ``None`` means no, as older clients allowed."""
-    if value is None:
-        return False
+    if value is True or value is False:  # first: every call checks several
+        return value
     return tristate(value, name) is True
 
 
