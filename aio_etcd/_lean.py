@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
@@ -25,7 +26,13 @@ from multidict import CIMultiDict
 
 from ._aio import Deadlines, bounded
 from ._constants import CONNECT_TIMEOUT
+from ._exceptions import EtcdValueError
 from ._transport import HttpResponse, HttpStream, _translated, deadline, unreachable
+
+KEEP_IDLE = 15.0
+"""Seconds an idle connection is kept for reuse (as aiohttp's ``keepalive_timeout``)."""
+STREAM_HIGH_WATER = 256 * 1024
+"""Bytes of a stream read but not yet consumed at which reading from the socket pauses."""
 
 Origin = tuple[str, str, int]
 Pool = tuple[bool, Origin]
@@ -42,6 +49,10 @@ class _Connection(asyncio.Protocol):
         """What broke the connection; raised to whoever waits for more of a reply."""
         self._waiter: asyncio.Future[None] | None = None
         self._parser = httptools.HttpResponseParser(self)
+        self._paused = False
+        self.streaming = False
+        """Read as a stream: only then may reading pause, for a reader slower than the server."""
+        self.idle_since = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -88,6 +99,11 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self.body += body
+        if self.streaming and len(self.body) > STREAM_HIGH_WATER and not self._paused:
+            # A reader slower than the server (a busy watch): let TCP push back.
+            assert self.transport is not None
+            self._paused = True
+            self.transport.pause_reading()
         self._wake()
 
     def on_message_complete(self) -> None:
@@ -104,6 +120,12 @@ class _Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         return self.ended and self.keep_alive and not self.closed
 
+    def consumed(self) -> None:
+        """The reader took from :attr:`body`: read from the socket again once it is low."""
+        if self._paused and len(self.body) <= STREAM_HIGH_WATER // 4 and self.transport:
+            self._paused = False
+            self.transport.resume_reading()
+
     def send(self, data: bytes) -> None:
         assert self.transport is not None
         self.asked = True
@@ -115,6 +137,10 @@ class _Connection(asyncio.Protocol):
         before the server closes the connection."""
         if self.failure is not None:
             raise self.failure
+        if self._paused:  # waiting for more while the socket is paused would wait forever
+            self._paused = False
+            if self.transport is not None:
+                self.transport.resume_reading()
         self._waiter = asyncio.get_running_loop().create_future()
         await self._waiter
 
@@ -219,6 +245,9 @@ class LeanTransport:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        if any("\r" in line or "\n" in line for line in lines):
+            # Would end the head early and smuggle in what follows: refuse, send nothing.
+            raise EtcdValueError(f"a line break in the request line or a header of {method} {url}")
         if body is not None or method in ("PUT", "POST"):
             lines.append(f"Content-Length: {len(body or b'')}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -251,8 +280,10 @@ class LeanTransport:
 
     def _take_idle(self, pool: Pool) -> _Connection | None:
         idle = self._idle.get(pool)
+        if idle:
+            self._expire(idle)
         while idle:
-            connection = idle.pop()
+            connection = idle.pop()  # the most recently used: the least likely to be stale
             if not connection.closed:
                 return connection
         return None
@@ -261,9 +292,21 @@ class LeanTransport:
         self._busy.discard(connection)
         if connection.reusable and not self._closed:
             connection.reset()
-            self._idle.setdefault(pool, []).append(connection)
+            connection.idle_since = time.monotonic()
+            idle = self._idle.setdefault(pool, [])
+            idle.append(connection)
+            self._expire(idle)
         else:
             connection.close()
+
+    @staticmethod
+    def _expire(idle: list[_Connection]) -> None:
+        """Close the connections idle for longer than :data:`KEEP_IDLE` (the oldest come
+        first): servers and middleboxes drop idle connections silently, and a request sent
+        on one that is gone may have to be reported as of unknown outcome."""
+        too_old = time.monotonic() - KEEP_IDLE
+        while idle and idle[0].idle_since < too_old:
+            idle.pop(0).close()
 
     def _drop(self, connection: _Connection) -> None:
         self._busy.discard(connection)
@@ -295,6 +338,7 @@ class LeanTransport:
 
 class _LeanStream:
     def __init__(self, connection: _Connection, method: str, url: str) -> None:
+        connection.streaming = True
         self._connection = connection
         self.status = connection.status
         self.headers: Mapping[str, str] = connection.headers
@@ -310,6 +354,7 @@ class _LeanStream:
                 if end >= 0:
                     line = bytes(body[: end + 1])
                     del body[: end + 1]
+                    connection.consumed()
                     return line
                 if connection.ended:
                     line = bytes(body)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import aio_etcd as etcd
+from aio_etcd import _lean
 from aio_etcd._lean import LeanTransport
 from aio_etcd._server import LocalEtcd, free_port
 from aio_etcd._transport import AiohttpTransport
@@ -88,7 +89,10 @@ REPLIES = {
     "/twice": OK + OK,  # the second reply answers no request
     "/cut": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nline1\n\r\n",
 }
-"""What the server sends for each path; ``/cut`` then closes, any other path stalls."""
+"""What the server sends for each path; ``/cut`` then closes, ``/flood`` streams
+:data:`FLOOD_LINES` lines as fast as the client takes them, any other path stalls."""
+FLOOD_LINES = 40_000
+FLOOD_LINE = b"x" * 99 + b"\n"
 
 
 class Raw:
@@ -107,6 +111,14 @@ class Raw:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1].decode()
                 await asyncio.sleep(0.05)  # concurrent requests overlap
+                if path == "/flood":
+                    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    for _ in range(FLOOD_LINES // 100):
+                        chunk = FLOOD_LINE * 100
+                        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        await writer.drain()  # blocks while the client has stopped reading
+                    writer.write(b"0\r\n\r\n")
+                    continue
                 if path not in REPLIES:
                     await reader.read()  # until the client gives up
                     return
@@ -230,5 +242,49 @@ async def test_a_request_that_never_left_says_so() -> None:
         with pytest.raises(etcd.EtcdConnectionFailed) as caught:
             await transport.request("PUT", f"http://127.0.0.1:{free_port()}/k", timeout=5)
         assert not caught.value.sent
+    finally:
+        await transport.aclose()
+
+
+async def test_idle_connections_expire(raw: Raw, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_lean, "KEEP_IDLE", 0.1)
+    transport = LeanTransport()
+    try:
+        await transport.request("GET", raw.url("/ok"), timeout=5)
+        await transport.request("GET", raw.url("/ok"), timeout=5)
+        assert raw.accepted == 1  # kept alive
+        await asyncio.sleep(0.2)
+        await transport.request("GET", raw.url("/ok"), timeout=5)
+        assert raw.accepted == 2  # the idle one was not reused ...
+        assert raw.open == 1  # ... and was closed
+    finally:
+        await transport.aclose()
+
+
+async def test_a_slow_stream_reader_pauses_the_socket(raw: Raw) -> None:
+    transport = LeanTransport()
+    try:
+        async with transport.stream("GET", raw.url("/flood"), timeout=5) as stream:
+            assert await stream.readline() == FLOOD_LINE
+            await asyncio.sleep(0.3)  # the server writes as fast as it can meanwhile
+            buffered = len(stream._connection.body)  # type: ignore[attr-defined]
+            assert _lean.STREAM_HIGH_WATER < buffered < 2 * _lean.STREAM_HIGH_WATER
+            lines = 1
+            while line := await stream.readline():
+                assert line == FLOOD_LINE
+                lines += 1
+            assert lines == FLOOD_LINES  # nothing lost across pauses
+    finally:
+        await transport.aclose()
+
+
+async def test_a_line_break_in_a_header_is_refused_before_sending(raw: Raw) -> None:
+    transport = LeanTransport()
+    try:
+        with pytest.raises(etcd.EtcdValueError, match="line break"):
+            await transport.request(
+                "GET", raw.url("/ok"), headers={"X-A": "1\r\nX-B: 2"}, timeout=5
+            )
+        assert raw.accepted == 0
     finally:
         await transport.aclose()
