@@ -19,6 +19,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -66,8 +67,8 @@ class _Connection(asyncio.Protocol):
 
     # asyncio
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport, though not always an asyncio.Transport: uvloop's are its own.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:

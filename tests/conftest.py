@@ -8,6 +8,7 @@ A 3-member cluster is started the first time a test asks for one.
 from __future__ import annotations
 
 import http.client
+import importlib
 import json
 import os
 import uuid
@@ -36,6 +37,16 @@ def transport_under_test() -> Iterator[str]:
             # Same keywords (ssl_context, per_host_pool_size): the class stands in as it is.
             patch.setattr(_client, "AiohttpTransport", LeanTransport)
         yield name
+
+
+if os.environ.get("AIO_ETCD_LOOP", "asyncio") != "asyncio":
+
+    def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> object:
+        """``AIO_ETCD_LOOP=uvloop`` runs the async tests on uvloop (``pip install uvloop``)."""
+        loop = os.environ["AIO_ETCD_LOOP"]
+        if loop != "uvloop":
+            pytest.exit(f"AIO_ETCD_LOOP={loop!r}: 'asyncio' or 'uvloop'", returncode=4)
+        return {"uvloop": importlib.import_module("uvloop").new_event_loop}
 
 
 @pytest.fixture

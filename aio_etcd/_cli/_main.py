@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .._aio import bounded
 from .._exceptions import EtcdException
@@ -59,6 +60,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(command: Command, args: argparse.Namespace, settings: Settings) -> int:
+    with _ctrl_c_cancels(asyncio.current_task()):
+        return await _command(command, args, settings)
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(task: asyncio.Task[int] | None) -> Iterator[None]:
+    """Ctrl-C cancels the command, which then leaves as KeyboardInterrupt.
+
+    Python 3.11's ``asyncio.run`` does this itself; before it, the KeyboardInterrupt was
+    raised wherever the program happened to be, even inside a library's cleanup, which
+    could then hang. Where a loop cannot take signal handlers, Python's default stays.
+    """
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        yield
+        return
+    try:
+        yield
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _command(command: Command, args: argparse.Namespace, settings: Settings) -> int:
     async with settings.client() as client:
         context = Context(args, settings, client, Output(settings.output))
         limit = settings.total_timeout if command.bounded else None
