@@ -602,11 +602,12 @@ async def test_the_plain_text_shape_from_etcd(
     assert not isinstance(error, etcd.EtcdValueError | etcd.EtcdKeyError)
 
 
-async def test_a_server_without_the_v2_api(etcd_server: LocalEtcd) -> None:
-    async with etcd.Client(port=etcd_server.port, version_prefix="/v9") as client:
+@pytest.mark.parametrize("prefix", ["/v9", "/v3"])  # /v3: the v3 gateway's own "Not Found"
+async def test_a_server_without_the_v2_api(etcd_server: LocalEtcd, prefix: str) -> None:
+    async with etcd.Client(port=etcd_server.port, version_prefix=prefix) as client:
         error = await raises(etcd.EtcdAPIUnavailable, client.read("/k"))
     assert error.status == 404
-    assert "--enable-v2" in str(error) and "/v9/keys/k" in str(error)
+    assert "--enable-v2" in str(error) and f"{prefix}/keys/k" in str(error)
 
 
 def reply(status: int, body: bytes) -> etcd.EtcdException:

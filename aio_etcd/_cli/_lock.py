@@ -64,7 +64,7 @@ async def _lock(ctx: Context) -> int:
 
 async def _acquire(lock: Lock, ttl: int) -> None:
     """Wait for the lock. SIGTERM or SIGHUP meanwhile ends the wait, leaving no key behind
-    (Ctrl-C does so too, through asyncio.run)."""
+    (Ctrl-C does so too: it cancels the command)."""
     loop = asyncio.get_running_loop()
     received: list[int] = []
     stop = asyncio.Event()
