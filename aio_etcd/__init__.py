@@ -39,6 +39,7 @@ from ._exceptions import (
     EtcdWatchTimedOut,
     StopWatching,
 )
+from ._http11 import LeanTransport
 from ._lock import Lock
 from ._transport import AiohttpTransport, HttpResponse, Transport
 from ._types import NOT_GIVEN, NotGiven
@@ -78,6 +79,7 @@ __all__ = [
     "EtcdWatchTimedOut",
     "EtcdWatcherCleared",
     "HttpResponse",
+    "LeanTransport",
     "Lock",
     "Member",
     "NotGiven",

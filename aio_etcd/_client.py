@@ -30,10 +30,11 @@ from ._exceptions import (
     EtcdValueError,
     StopWatching,
 )
+from ._http11 import LeanTransport
 from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
 from ._security import Cert, basic_auth, tls_context
-from ._transport import AiohttpTransport, Transport
+from ._transport import Transport
 from ._types import NOT_GIVEN, Timeout, Value
 from ._v2 import V2Backend
 from ._watch import Watch
@@ -113,6 +114,8 @@ class Client:
             ssl_verify: with https, check the server's certificate and host name (the
                 default). ``False`` turns both off.
             ssl_context: with https, use this context as it is, instead of the three above.
+                These four options and ``per_host_pool_size`` configure the default
+                transport; a ``transport`` passed in keeps its own settings.
             username: sent with ``password`` on every request (HTTP basic auth). Neither
                 appears in ``repr()``, messages or logs.
             password: the password of ``username``.
@@ -123,10 +126,19 @@ class Client:
                 :class:`~aio_etcd.EtcdClusterIdChanged`. Not given, the first reply's
                 cluster is expected.
             per_host_pool_size: at most this many connections per member for calls other
-                than watches; ``None`` for no limit.
+                than watches; ``None`` for no limit. For the default transport only.
             lock_prefix: the directory :class:`~aio_etcd.Lock` keeps its keys under.
             retry_policy: how long to back off between rounds over the members.
-            transport: how requests are sent; an :class:`AiohttpTransport` by default.
+            transport: how requests are sent. By default a :class:`~aio_etcd.LeanTransport`
+                (HTTP/1.1 on httptools) built from the TLS options and
+                ``per_host_pool_size`` above; it refuses endpoints that an HTTP proxy set in
+                the environment would apply to. ``aio_etcd.AiohttpTransport()`` sends
+                through aiohttp instead, ``AiohttpTransport(session=...)`` through your
+                own ``aiohttp.ClientSession`` (e.g. ``trust_env=True`` for proxies), which
+                the client never closes. A transport passed here is used with its own
+                settings: the client's ``ca_cert``, ``cert``, ``ssl_verify``,
+                ``ssl_context`` and ``per_host_pool_size`` do not reach it (build it with
+                ``AiohttpTransport(ssl_context=..., per_host_pool_size=...)``).
             srv_resolver: the DNS resolver for ``srv_domain``; the system's by default.
             loop: ignored; accepted so that older code keeps running.
         """
@@ -179,7 +191,7 @@ class Client:
         self._username = username
         authorization = basic_auth(username, password)
         if transport is None:
-            transport = AiohttpTransport(per_host_pool_size=pool_size, ssl_context=tls)
+            transport = LeanTransport(per_host_pool_size=pool_size, ssl_context=tls)
         self._backend: Backend = V2Backend(
             transport,
             self._version_prefix,

@@ -1,9 +1,11 @@
 """The seam between the client and HTTP.
 
-Everything the client sends goes through :class:`Transport`, one method wide, so tests can
-plug in a fake and another HTTP stack can be measured without touching the client.
-:class:`AiohttpTransport` is the default; it is the only module that sees aiohttp's
-exceptions, and it turns them into :class:`~aio_etcd.EtcdConnectionFailed` here.
+Everything the client sends goes through :class:`Transport`, so tests can plug in a fake
+and another HTTP stack can be used without touching the client. The default is
+:class:`~aio_etcd.LeanTransport` (``_http11.py``); :class:`AiohttpTransport` is the
+alternative, for programs that bring their own ``aiohttp.ClientSession``. This module is the
+only one that sees aiohttp's exceptions, and it turns them, and the OS's, into
+:class:`~aio_etcd.EtcdConnectionFailed` for both transports.
 """
 
 from __future__ import annotations
@@ -23,7 +25,20 @@ from yarl import URL
 
 from ._aio import Deadlines, bounded
 from ._constants import CONNECT_TIMEOUT
-from ._exceptions import EtcdConnectionFailed, EtcdException, EtcdTimedOut, EtcdTLSFailed
+from ._exceptions import (
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdTimedOut,
+    EtcdTLSFailed,
+    EtcdUnexpectedResponse,
+    EtcdValueError,
+)
+
+MAX_LINE = 64 * 2**20
+"""Bytes one line of a streamed reply (one watch event) may have. etcd refuses requests over
+1.5 MiB by default (``--max-request-bytes``), and an event carries a value and the one it
+replaced, JSON-escaped (v3: base64-encoded); this is far above that, and bounds what a broken
+server can make the client hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +58,11 @@ class HttpStream(Protocol):
     headers: Mapping[str, str]
 
     async def readline(self) -> bytes:
-        """The next line, newline included; ``b""`` when the reply has ended.
+        """The next line, newline included, of any length up to :data:`MAX_LINE` bytes;
+        ``b""`` when the reply has ended (a line cut off by the end has no newline).
 
-        Raises :class:`~aio_etcd.EtcdConnectionFailed` when the connection breaks.
+        Raises :class:`~aio_etcd.EtcdConnectionFailed` when the connection breaks and
+        :class:`~aio_etcd.EtcdUnexpectedResponse` for a line longer than :data:`MAX_LINE`.
         """
         ...
 
@@ -83,12 +100,14 @@ class Transport(Protocol):
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
-        """Send ``method url`` and give the reply as soon as its headers arrive; reading
-        has no time limit, ``timeout`` bounds getting the headers. The connection is
-        released when the context ends."""
+        """Send ``method url`` (with ``body``, and its ``Content-Length``, when given) and
+        give the reply as soon as its headers arrive; reading has no time limit, ``timeout``
+        bounds getting the headers. A stream has a connection of its own, outside any pool
+        limit, released when the context ends."""
         ...
 
     async def aclose(self) -> None:
@@ -97,10 +116,14 @@ class Transport(Protocol):
 
 
 class AiohttpTransport:
-    """The default transport: pooled aiohttp sessions, opened on first use.
+    """The aiohttp transport: ``Client(transport=aio_etcd.AiohttpTransport())``.
 
-    Watches get a session of their own with no connection limit: a watch holds its
-    connection for as long as it waits, and must never make ordinary calls queue behind it.
+    The alternative to the default :class:`~aio_etcd.LeanTransport`, for programs that
+    already configure an ``aiohttp.ClientSession`` (proxies with ``trust_env=True``, their
+    own connector or tracing) and hand it over with ``session=``. Without one it opens
+    pooled sessions on first use; watches get a session of their own with no connection
+    limit: a watch holds its connection for as long as it waits, and must never make
+    ordinary calls queue behind it.
     """
 
     def __init__(
@@ -112,11 +135,22 @@ class AiohttpTransport:
     ) -> None:
         """
         Args:
-            session: use this session for every request and leave closing it to its owner.
-            ssl_context: how to verify servers and present a client certificate.
+            session: use this session, as it is configured, for every request, watches
+                included; closing it is left to its owner (:meth:`aclose` does not).
+            ssl_context: how to verify servers and present a client certificate; not with
+                ``session`` (configure the session's connector instead).
             per_host_pool_size: at most this many connections per member for calls other
-                than watches (more calls wait for a free one); ``None`` for no limit.
+                than watches (more calls wait for a free one); ``None`` for no limit. Not
+                with ``session``.
+
+        Raises:
+            EtcdValueError: ``ssl_context`` or ``per_host_pool_size`` with ``session``.
         """
+        if session is not None and (ssl_context is not None or per_host_pool_size):
+            raise EtcdValueError(
+                "ssl_context and per_host_pool_size configure the sessions AiohttpTransport "
+                "opens; with session=, configure that session's connector instead"
+            )
         self._session = session
         self._long_poll_session = session
         self._owns_session = session is None
@@ -183,6 +217,7 @@ class AiohttpTransport:
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
@@ -193,6 +228,7 @@ class AiohttpTransport:
                 session.request(
                     method,
                     URL(url, encoded=True),
+                    data=_payload(body),
                     headers=headers,
                     timeout=self._connect_only,
                     allow_redirects=False,
@@ -233,17 +269,54 @@ class _AiohttpStream:
         self._response = response
         self._method = method
         self._url = url
+        # Lines are split here: aiohttp's readline() fails on lines over its buffer limit
+        # (LineTooLong at 512 KiB in 3.14), and an event of a large value passes that.
+        self._buffer = bytearray()
 
     async def readline(self) -> bytes:
+        buffer = self._buffer
         with _translated(self._method, self._url, None):
-            try:
-                return await self._response.content.readline()
-            except RuntimeError as exc:  # aiohttp's "Connection closed."
-                raise aiohttp.ClientConnectionError(str(exc)) from exc
+            searched = 0
+            while (line := take_line(buffer, searched, self._method, self._url)) is None:
+                searched = len(buffer)
+                try:
+                    chunk = await self._response.content.readany()
+                except RuntimeError as exc:  # aiohttp's "Connection closed."
+                    raise aiohttp.ClientConnectionError(str(exc)) from exc
+                if not chunk:  # the end of the reply
+                    line = bytes(buffer)
+                    buffer.clear()
+                    return line
+                buffer += chunk
+            return line
 
     async def read(self) -> bytes:
         with _translated(self._method, self._url, None):
-            return await self._response.read()
+            rest = await self._response.read()
+        if self._buffer:
+            rest = bytes(self._buffer) + rest
+            self._buffer.clear()
+        return rest
+
+
+class LineTooLong(EtcdUnexpectedResponse):
+    """A streamed line over :data:`MAX_LINE`: not retried, it would come again."""
+
+
+def take_line(buffer: bytearray, searched: int, method: str, url: str) -> bytes | None:
+    """Removes and returns the first line of ``buffer``, newline included; ``None`` while it
+    has none (``searched``: bytes already known to hold no newline). Raises
+    :class:`LineTooLong` once the line passes :data:`MAX_LINE`."""
+    end = buffer.find(b"\n", searched)
+    if end < 0 and len(buffer) <= MAX_LINE:
+        return None
+    if end < 0 or end >= MAX_LINE:
+        raise LineTooLong(
+            f"{method} {origin(url)}: a line of the reply is longer than {MAX_LINE} bytes"
+        )
+    line = bytes(buffer[: end + 1])
+    del buffer[: end + 1]
+    return line
 
 
 _LARGE_BODY = 2**20

@@ -26,6 +26,7 @@ from types import TracebackType
 from ._backend import Backend, EventStream
 from ._exceptions import EtcdConnectionFailed, EtcdEventIndexCleared, EtcdException, EtcdKeyNotFound
 from ._retry import Failover
+from ._transport import LineTooLong
 from .models import EtcdNode, EtcdResult
 
 Read = Callable[[str, bool], Awaitable[EtcdResult]]
@@ -120,6 +121,8 @@ class Watch:
                 self._failover.pool.failed(self._endpoint)
                 await self._drop()
                 continue
+            except LineTooLong:
+                raise  # the same event would come again on every reconnect
             except EtcdException:
                 await self._drop()  # a line that is not an event: start again cleanly
                 continue

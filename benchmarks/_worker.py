@@ -2,8 +2,8 @@
 
 ``python _worker.py CONTENDER SCENARIO CONCURRENCY OPERATIONS PORT``
 
-Contenders: ``aio_etcd`` (this package), ``aio_etcd-lean`` (with the lean transport
-prototype), ``aiohttp`` (the same requests by hand: the floor
+Contenders: ``aio_etcd`` (this package on its aiohttp transport), ``aio_etcd-lean`` (on
+its default, the lean transport), ``aiohttp`` (the same requests by hand: the floor
 of any aiohttp-based client), ``aio-etcd-0.4`` and ``python-etcd`` (the old clients; run
 with an interpreter that has them, since the old aio_etcd has this package's import name).
 Scenarios: ``put``, ``get``, ``cas`` and ``watch``.
@@ -89,11 +89,10 @@ def run_aio_etcd(
     scenario: str, concurrency: int, operations: int, port: int, *, lean: bool = False
 ) -> dict[str, float]:
     import aio_etcd
-    from aio_etcd._lean import LeanTransport
 
     async def run() -> dict[str, float]:
         prefix = f"/bench/{uuid.uuid4().hex}"
-        transport = LeanTransport() if lean else None
+        transport = aio_etcd.LeanTransport() if lean else aio_etcd.AiohttpTransport()
         async with aio_etcd.Client(port=port, transport=transport) as client:
             for i in range(64):
                 await client.write(keys(prefix, i), "0")

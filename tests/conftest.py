@@ -17,8 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 import aio_etcd as etcd
-from aio_etcd import _client
-from aio_etcd._lean import LeanTransport
+from aio_etcd import AiohttpTransport, _client
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
 
 pytest_plugins = ["pytester"]
@@ -26,16 +25,16 @@ pytest_plugins = ["pytester"]
 
 @pytest.fixture(scope="session", autouse=True)
 def transport_under_test() -> Iterator[str]:
-    """``AIO_ETCD_TRANSPORT=lean`` runs the suite on the lean transport: every client built
-    without ``transport=`` gets a ``LeanTransport`` where it would get an ``AiohttpTransport``.
-    Session-wide, so that module fixtures building clients get it too."""
-    name = os.environ.get("AIO_ETCD_TRANSPORT", "aiohttp")
+    """``AIO_ETCD_TRANSPORT=aiohttp`` runs the suite on the aiohttp transport: every client
+    built without ``transport=`` gets an ``AiohttpTransport`` where it would get the default
+    ``LeanTransport``. Session-wide, so that module fixtures building clients get it too."""
+    name = os.environ.get("AIO_ETCD_TRANSPORT", "lean")
     if name not in ("aiohttp", "lean"):
-        pytest.exit(f"AIO_ETCD_TRANSPORT={name!r}: 'aiohttp' or 'lean'", returncode=4)
+        pytest.exit(f"AIO_ETCD_TRANSPORT={name!r}: 'lean' or 'aiohttp'", returncode=4)
     with pytest.MonkeyPatch.context() as patch:
-        if name == "lean":
+        if name == "aiohttp":
             # Same keywords (ssl_context, per_host_pool_size): the class stands in as it is.
-            patch.setattr(_client, "AiohttpTransport", LeanTransport)
+            patch.setattr(_client, "LeanTransport", AiohttpTransport)
         yield name
 
 

@@ -1,11 +1,10 @@
-"""A lean HTTP/1.1 transport: asyncio protocols and httptools' parser, nothing else.
+"""The default transport: HTTP/1.1 on asyncio protocols and httptools' parser, nothing else.
 
-A prototype behind the :class:`~aio_etcd.Transport` seam, to measure how far aiohttp's
-request path is from what the machine can do; ``docs/performance.md`` has the comparison.
 It keeps connections alive per origin, speaks TLS through asyncio's ``ssl`` support and
-streams chunked watch replies. It does not do proxies, redirects, compression, cookies,
-HTTP/2, ``Expect: 100-continue`` or bodies that end with the connection, none of which etcd
-needs. Needs ``httptools`` (``pip install 'aio_etcd[lean]'``).
+streams chunked watch replies; ``docs/performance.md`` compares it with aiohttp's request
+path. It does not do proxies (a proxy set in the environment for an endpoint is refused, see
+:class:`LeanTransport`), redirects, compression, cookies, HTTP/2, ``Expect: 100-continue`` or
+bodies that end with the connection, none of which etcd needs.
 
 It keeps :class:`~aio_etcd.AiohttpTransport`'s contract and shares its error translation and
 time limits: OS and TLS errors travel as they are, to be translated where aiohttp's are.
@@ -15,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import os
 import ssl
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import cast
@@ -28,7 +30,15 @@ from multidict import CIMultiDict
 from ._aio import Deadlines, bounded
 from ._constants import CONNECT_TIMEOUT
 from ._exceptions import EtcdValueError
-from ._transport import HttpResponse, HttpStream, _translated, deadline, unreachable
+from ._transport import (
+    HttpResponse,
+    HttpStream,
+    _translated,
+    deadline,
+    origin,
+    take_line,
+    unreachable,
+)
 
 KEEP_IDLE = 15.0
 """Seconds an idle connection is kept for reuse (as aiohttp's ``keepalive_timeout``)."""
@@ -163,10 +173,23 @@ class _Connection(asyncio.Protocol):
 
 
 class LeanTransport:
-    """The lean transport; use as ``Client(transport=LeanTransport())``.
+    """The default transport: what ``Client()`` sends through unless given ``transport=``.
 
-    Like :class:`~aio_etcd.AiohttpTransport`, watches (long polls and streams) get
-    connections of their own, outside ``per_host_pool_size``.
+    Built by the client from its ``ssl_context`` (or ``ca_cert``, ``cert``, ``ssl_verify``)
+    and ``per_host_pool_size``; build one yourself only to pass it as ``transport=``. Like
+    :class:`~aio_etcd.AiohttpTransport`, watches (long polls and streams) get connections of
+    their own, outside ``per_host_pool_size``. Idle connections are closed after
+    :data:`KEEP_IDLE` seconds.
+
+    It does not go through HTTP proxies. When the environment names one that would apply to
+    an endpoint (``http_proxy``/``HTTP_PROXY`` for http, ``https_proxy``/``HTTPS_PROXY``
+    for https, else ``all_proxy``/``ALL_PROXY``) and ``no_proxy``/``NO_PROXY`` does not
+    exempt the host, connecting to it raises :class:`~aio_etcd.EtcdValueError` before
+    anything is sent, rather than bypass a proxy the network may require. Loopback
+    addresses and ``localhost`` are always reached directly. To go through the proxy, use
+    ``Client(transport=aio_etcd.AiohttpTransport(session=aiohttp.ClientSession(trust_env=True)))``
+    (aiohttp reads ``HTTP(S)_PROXY`` and ``NO_PROXY``, not ``ALL_PROXY``); to connect
+    directly, add the host to ``NO_PROXY``.
     """
 
     def __init__(
@@ -214,10 +237,11 @@ class LeanTransport:
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
-        where, data = self._encode(method, url, None, headers)
+        where, data = self._encode(method, url, body, headers)
         # The time limit is for the headers; a stream may then stay quiet forever.
         with deadline(self._deadlines, method, url, timeout), _translated(method, url, timeout):
             connection = await self._exchange((True, where), data, method, url, whole=False)
@@ -244,14 +268,23 @@ class LeanTransport:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        netloc = parts.netloc
+        if not netloc.isascii():  # an internationalised host name: its ASCII form
+            try:
+                netloc = netloc.encode("idna").decode("ascii")
+            except UnicodeError as exc:
+                raise EtcdValueError(f"{host!r} is not a valid host name") from exc
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         if any("\r" in line or "\n" in line for line in lines):
             # Would end the head early and smuggle in what follows: refuse, send nothing.
             raise EtcdValueError(f"a line break in the request line or a header of {method} {url}")
         if body is not None or method in ("PUT", "POST"):
             lines.append(f"Content-Length: {len(body or b'')}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        try:
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise EtcdValueError(f"a header of {method} {url} is not latin-1") from exc
         return (parts.scheme, host, port), head + (body or b"")
 
     def _slot(self, pool: Pool) -> AbstractAsyncContextManager[object]:
@@ -315,6 +348,14 @@ class LeanTransport:
 
     async def _open(self, where: Origin, method: str, url: str) -> _Connection:
         scheme, host, port = where
+        proxy = _proxy_for(scheme, host)
+        if proxy is not None:
+            raise EtcdValueError(
+                f"{method} {origin(url)}: {proxy} is set and applies to {host}, and the default "
+                "transport does not go through proxies. To use the proxy, pass "
+                "transport=aio_etcd.AiohttpTransport(session=aiohttp.ClientSession("
+                "trust_env=True)) to Client; to connect directly, add the host to NO_PROXY"
+            )
         if scheme == "https" and self._ssl is None:
             self._ssl = ssl.create_default_context()
         try:
@@ -350,19 +391,16 @@ class _LeanStream:
         connection, body = self._connection, self._connection.body
         with _translated(self._method, self._url, None):
             searched = 0
-            while True:
-                end = body.find(b"\n", searched)
-                if end >= 0:
-                    line = bytes(body[: end + 1])
-                    del body[: end + 1]
-                    connection.consumed()
-                    return line
+            while (line := take_line(body, searched, self._method, self._url)) is None:
                 if connection.ended:
                     line = bytes(body)
                     body.clear()
                     return line
                 searched = len(body)
+                # Resumes reading if it paused at STREAM_HIGH_WATER: the line may be longer.
                 await connection.progress()
+            connection.consumed()
+            return line
 
     async def read(self) -> bytes:
         connection = self._connection
@@ -370,3 +408,25 @@ class _LeanStream:
             while not connection.ended:
                 await connection.progress()
         return bytes(connection.body)
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The environment variable naming a proxy for ``scheme://host``, e.g. ``HTTPS_PROXY``;
+    ``None`` when there is none or ``NO_PROXY`` exempts the host. Read as aiohttp's
+    ``trust_env`` and the standard library read it, plus ``ALL_PROXY`` as curl does; a
+    loopback host never goes through a proxy (as Go's clients, etcdctl's among them, hold)."""
+    proxies = urllib.request.getproxies_environment()
+    name = scheme if scheme in proxies else "all" if "all" in proxies else None
+    if name is None or host == "localhost" or _loopback(host):
+        return None
+    if urllib.request.proxy_bypass(host):  # NO_PROXY, read as aiohttp reads it
+        return None
+    lower = f"{name}_proxy"
+    return lower if os.environ.get(lower) else lower.upper()
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
