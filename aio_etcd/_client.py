@@ -133,9 +133,10 @@ class Client:
                 (HTTP/1.1 on httptools) built from the TLS options and
                 ``per_host_pool_size`` above; it refuses endpoints that an HTTP proxy set in
                 the environment would apply to. ``aio_etcd.AiohttpTransport()`` sends
-                through aiohttp instead, ``AiohttpTransport(session=...)`` through your
-                own ``aiohttp.ClientSession`` (e.g. ``trust_env=True`` for proxies), which
-                the client never closes. A transport passed here is used with its own
+                through aiohttp instead (``AiohttpTransport(trust_env=True)`` through the
+                environment's proxies), ``AiohttpTransport(session=...)`` through your own
+                ``aiohttp.ClientSession``, which the client never closes. A transport passed
+                here is used with its own
                 settings: the client's ``ca_cert``, ``cert``, ``ssl_verify``,
                 ``ssl_context`` and ``per_host_pool_size`` do not reach it (build it with
                 ``AiohttpTransport(ssl_context=..., per_host_pool_size=...)``).

@@ -187,8 +187,8 @@ class LeanTransport:
     exempt the host, connecting to it raises :class:`~aio_etcd.EtcdValueError` before
     anything is sent, rather than bypass a proxy the network may require. Loopback
     addresses and ``localhost`` are always reached directly. To go through the proxy, use
-    ``Client(transport=aio_etcd.AiohttpTransport(session=aiohttp.ClientSession(trust_env=True)))``
-    (aiohttp reads ``HTTP(S)_PROXY`` and ``NO_PROXY``, not ``ALL_PROXY``); to connect
+    ``Client(transport=aio_etcd.AiohttpTransport(trust_env=True))`` (aiohttp reads
+    ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``NO_PROXY``, not ``ALL_PROXY``); to connect
     directly, add the host to ``NO_PROXY``.
     """
 
@@ -348,13 +348,13 @@ class LeanTransport:
 
     async def _open(self, where: Origin, method: str, url: str) -> _Connection:
         scheme, host, port = where
-        proxy = _proxy_for(scheme, host)
+        proxy = proxy_for(scheme, host)
         if proxy is not None:
             raise EtcdValueError(
                 f"{method} {origin(url)}: {proxy} is set and applies to {host}, and the default "
                 "transport does not go through proxies. To use the proxy, pass "
-                "transport=aio_etcd.AiohttpTransport(session=aiohttp.ClientSession("
-                "trust_env=True)) to Client; to connect directly, add the host to NO_PROXY"
+                "transport=aio_etcd.AiohttpTransport(trust_env=True) to Client; to connect "
+                "directly, add the host to NO_PROXY"
             )
         if scheme == "https" and self._ssl is None:
             self._ssl = ssl.create_default_context()
@@ -410,7 +410,7 @@ class _LeanStream:
         return bytes(connection.body)
 
 
-def _proxy_for(scheme: str, host: str) -> str | None:
+def proxy_for(scheme: str, host: str) -> str | None:
     """The environment variable naming a proxy for ``scheme://host``, e.g. ``HTTPS_PROXY``;
     ``None`` when there is none or ``NO_PROXY`` exempts the host. Read as aiohttp's
     ``trust_env`` and the standard library read it, plus ``ALL_PROXY`` as curl does; a

@@ -132,6 +132,7 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
         ssl_context: ssl.SSLContext | None = None,
         per_host_pool_size: int | None = None,
+        trust_env: bool = False,
     ) -> None:
         """
         Args:
@@ -142,15 +143,20 @@ class AiohttpTransport:
             per_host_pool_size: at most this many connections per member for calls other
                 than watches (more calls wait for a free one); ``None`` for no limit. Not
                 with ``session``.
+            trust_env: go through the HTTP proxies the environment names (``HTTP_PROXY``,
+                ``HTTPS_PROXY``, ``NO_PROXY``), as aiohttp's ``trust_env`` does. Not with
+                ``session``.
 
         Raises:
-            EtcdValueError: ``ssl_context`` or ``per_host_pool_size`` with ``session``.
+            EtcdValueError: ``ssl_context``, ``per_host_pool_size`` or ``trust_env`` with
+                ``session``.
         """
-        if session is not None and (ssl_context is not None or per_host_pool_size):
+        if session is not None and (ssl_context is not None or per_host_pool_size or trust_env):
             raise EtcdValueError(
-                "ssl_context and per_host_pool_size configure the sessions AiohttpTransport "
-                "opens; with session=, configure that session's connector instead"
+                "ssl_context, per_host_pool_size and trust_env configure the sessions "
+                "AiohttpTransport opens; with session=, configure that session instead"
             )
+        self._trust_env = trust_env
         self._session = session
         self._long_poll_session = session
         self._owns_session = session is None
@@ -167,7 +173,7 @@ class AiohttpTransport:
         # Not in __init__: aiohttp wants a running loop, and building a client must not.
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=per_host, ssl=self._ssl)
         # aiohttp's own User-Agent: default headers would be merged into every request.
-        session = aiohttp.ClientSession(connector=connector)
+        session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
         # aiohttp silently sends a PUT or DELETE again when a kept-alive connection breaks;
         # for a compare-and-swap that may apply it twice. Retries are the client's policy.
         session._retry_connection = False

@@ -8,6 +8,7 @@ what only a raw server can show (long lines, streamed bodies, IPv6 Host headers)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -19,6 +20,8 @@ import pytest
 import aio_etcd as etcd
 from aio_etcd import AiohttpTransport, LeanTransport, _http11, _transport
 from aio_etcd._server import LocalEtcd, free_port
+
+from .test_cli import Ran, cli
 
 
 @pytest.fixture
@@ -491,7 +494,7 @@ def test_which_proxy_applies(
 ) -> None:
     for name, value in env.items():
         environ.setenv(name, value)
-    assert _http11._proxy_for(scheme, host) == applies
+    assert _http11.proxy_for(scheme, host) == applies
 
 
 async def test_an_endpoint_behind_a_proxy_is_refused_before_anything_is_sent(
@@ -503,7 +506,7 @@ async def test_an_endpoint_behind_a_proxy_is_refused_before_anything_is_sent(
         raise AssertionError("nothing may be looked up or sent")
 
     environ.setattr(socket, "getaddrinfo", no_lookup)
-    advice = r"HTTPS_PROXY is set .*AiohttpTransport\(session=aiohttp\.ClientSession\(trust_env"
+    advice = r"HTTPS_PROXY is set .*AiohttpTransport\(trust_env=True\)"
     client = etcd.Client(host="etcd.invalid", protocol="https", transport=LeanTransport())
     async with client:
         with pytest.raises(etcd.EtcdValueError, match=advice):
@@ -522,16 +525,80 @@ async def test_loopback_endpoints_ignore_proxies(
     assert (await lean.read(f"{prefix}/k")).value == "direct"
 
 
+class Proxy:
+    """An HTTP proxy that takes every connection to the real etcd behind it, and keeps the
+    first line of each (etcd's Go server takes a request in the proxy's absolute form)."""
+
+    def __init__(self, etcd_port: int) -> None:
+        self.etcd_port = etcd_port
+        self.requests: list[bytes] = []
+        self.url = ""
+        self.handling: set[asyncio.Task[None]] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.handling.add(task)
+        up_writer: asyncio.StreamWriter | None = None
+        try:
+            first = await reader.readline()
+            self.requests.append(first.rstrip())
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.etcd_port)
+            up_writer.write(first)
+
+            async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+
+            ways = [
+                asyncio.ensure_future(pipe(reader, up_writer)),
+                asyncio.ensure_future(pipe(up_reader, writer)),
+            ]
+            await asyncio.wait(ways, return_when=asyncio.FIRST_COMPLETED)
+            for way in ways:
+                way.cancel()
+            await asyncio.gather(*ways, return_exceptions=True)
+        except OSError:
+            pass
+        finally:
+            for each in (writer, up_writer):
+                if each is not None:
+                    each.close()
+                    with contextlib.suppress(OSError):
+                        await each.wait_closed()
+            self.handling.discard(task)
+
+
+@pytest.fixture
+async def proxy(etcd_server: LocalEtcd) -> AsyncIterator[Proxy]:
+    proxy = Proxy(etcd_server.port)
+    async with await asyncio.start_server(proxy.handle, "127.0.0.1", 0) as server:
+        proxy.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        yield proxy
+        if proxy.handling:  # connections the client closed a moment ago
+            await asyncio.wait(proxy.handling, timeout=5)
+
+
 async def test_the_proxy_recipe_goes_through_the_proxy(
-    environ: pytest.MonkeyPatch, raw: Raw
+    environ: pytest.MonkeyPatch, proxy: Proxy, prefix: str
 ) -> None:
-    environ.setenv("HTTP_PROXY", raw.url(""))
-    async with aiohttp.ClientSession(trust_env=True) as session:
-        transport = AiohttpTransport(session=session)
-        reply = await transport.request("GET", "http://etcd.invalid:2379/ok", timeout=5)
-        await transport.aclose()
-    assert (reply.status, reply.body) == (200, b"ok")
-    assert raw.heads[0].startswith(b"GET http://etcd.invalid:2379/ok HTTP/1.1\r\n")
+    environ.setenv("HTTP_PROXY", proxy.url)
+    transport = AiohttpTransport(trust_env=True)
+    async with etcd.Client(host="etcd.invalid", transport=transport) as client:
+        await client.write(f"{prefix}/k", "proxied")
+        assert (await client.read(f"{prefix}/k")).value == "proxied"
+    assert proxy.requests[0].startswith(b"PUT http://etcd.invalid:2379/v2/keys/t/")
+
+
+async def test_the_command_line_goes_through_the_proxy(
+    environ: pytest.MonkeyPatch, proxy: Proxy, etcd_client: etcd.Client, prefix: str
+) -> None:
+    await etcd_client.write(f"{prefix}/k", "proxied")
+    env = {"HTTP_PROXY": proxy.url}
+    ran = await asyncio.to_thread(cli, "get", f"{prefix}/k", endpoint="etcd.invalid:2379", env=env)
+    assert ran == Ran(0, "proxied\n", "")
+    assert proxy.requests == [f"GET http://etcd.invalid:2379/v2/keys{prefix}/k HTTP/1.1".encode()]
 
 
 # -- the aiohttp transport with a session of one's own ---------------------------------------
@@ -569,3 +636,5 @@ async def test_a_session_of_ones_own_takes_no_settings_of_ours() -> None:
             AiohttpTransport(session=session, per_host_pool_size=2)
         with pytest.raises(etcd.EtcdValueError, match="session"):
             AiohttpTransport(session=session, ssl_context=ssl.create_default_context())
+        with pytest.raises(etcd.EtcdValueError, match="session"):
+            AiohttpTransport(session=session, trust_env=True)

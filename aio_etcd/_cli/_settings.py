@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from .._client import Client
 from .._constants import DEFAULT_PORT
-from .._security import Cert
+from .._http11 import proxy_for
+from .._security import Cert, tls_context
+from .._transport import AiohttpTransport, Transport
 from ._errors import CliError
 
 DEFAULT_ENDPOINTS: Final = "http://127.0.0.1:2379"
@@ -186,6 +188,15 @@ class Settings:
             ((host, port),) = hosts
         elif not hosts:
             host = "127.0.0.1"  # unused: the SRV records name the members
+        transport: Transport | None = None
+        if any(proxy_for(protocol, name) for name, _ in hosts):
+            # etcdctl goes through the environment's proxies; the default transport does not.
+            context = None
+            if tls:
+                context = tls_context(
+                    ca_cert=self.ca_file, cert=self.cert, ssl_verify=True, ssl_context=None
+                )
+            transport = AiohttpTransport(trust_env=True, ssl_context=context)
         return Client(
             host,
             port,
@@ -198,6 +209,7 @@ class Settings:
             read_timeout=self.timeout,
             allow_reconnect=allow_reconnect,
             use_proxies=use_proxies,
+            transport=transport,
         )
 
 
