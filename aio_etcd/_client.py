@@ -131,14 +131,15 @@ class Client:
             retry_policy: how long to back off between rounds over the members.
             transport: how requests are sent. By default a :class:`~aio_etcd.LeanTransport`
                 (HTTP/1.1 on httptools) built from the TLS options and
-                ``per_host_pool_size`` above; it refuses endpoints that an HTTP proxy set in
-                the environment would apply to. ``aio_etcd.AiohttpTransport()`` sends
-                through aiohttp instead (``AiohttpTransport(trust_env=True)`` through the
-                environment's proxies), ``AiohttpTransport(session=...)`` through your own
-                ``aiohttp.ClientSession``, which the client never closes. A transport passed
-                here is used with its own
-                settings: the client's ``ca_cert``, ``cert``, ``ssl_verify``,
-                ``ssl_context`` and ``per_host_pool_size`` do not reach it (build it with
+                ``per_host_pool_size`` above; it does not go through HTTP proxies, and a call
+                to an endpoint that a proxy set in the environment applies to raises
+                :class:`~aio_etcd.EtcdValueError` before sending. Pass
+                ``aio_etcd.AiohttpTransport()`` to send through aiohttp instead,
+                ``AiohttpTransport(trust_env=True)`` through the environment's proxies, or
+                ``AiohttpTransport(session=...)`` through your own ``aiohttp.ClientSession``,
+                which the client never closes. A transport passed here keeps its own
+                settings: the client's ``ca_cert``, ``cert``, ``ssl_verify``, ``ssl_context``
+                and ``per_host_pool_size`` do not reach it (give them to the transport, e.g.
                 ``AiohttpTransport(ssl_context=..., per_host_pool_size=...)``).
             srv_resolver: the DNS resolver for ``srv_domain``; the system's by default.
             loop: ignored; accepted so that older code keeps running.
