@@ -93,6 +93,8 @@ REPLIES = {
     "/ok": OK,
     "/twice": OK + OK,  # the second reply answers no request
     "/cut": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nline1\n\r\n",
+    "/bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "/garbage": b"HTTP/1.1 2OO OK\r\n\r\n",
 }
 """What the server sends for each path; ``/cut`` then closes, ``/flood`` streams
 :data:`FLOOD_LINES` lines as fast as the client takes them, ``/echo`` streams the request's
@@ -395,6 +397,26 @@ def _ipv6_loopback() -> bool:
 IPV6 = pytest.mark.skipif(
     not _ipv6_loopback(), reason="this machine has no IPv6 loopback address (::1)"
 )
+
+
+@pytest.mark.parametrize("path", ["/bad-chunk", "/garbage"])
+async def test_no_parser_error_escapes(raw: Raw, path: str) -> None:
+    transport = LeanTransport()
+    try:
+        with pytest.raises(etcd.EtcdConnectionFailed, match="not an HTTP reply") as caught:
+            await transport.request("GET", raw.url(path), timeout=5)
+        assert caught.value.sent
+    finally:
+        await transport.aclose()
+
+
+def test_host_names_and_headers_that_are_not_ascii() -> None:
+    transport = LeanTransport()
+    where, data = transport._encode("GET", "http://bücher.example:2379/v2/keys/a", None, None)
+    assert where == ("http", "bücher.example", 2379)
+    assert b"\r\nHost: xn--bcher-kva.example:2379\r\n" in data
+    with pytest.raises(etcd.EtcdValueError, match="latin-1"):
+        transport._encode("GET", "http://127.0.0.1:2379/", None, {"X-A": "\u2603"})
 
 
 def test_the_host_header_of_an_ipv6_endpoint() -> None:
