@@ -6,6 +6,7 @@ import inspect
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -34,9 +35,9 @@ from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
 from ._security import Cert, basic_auth, tls_context
 from ._transport import AiohttpTransport, Transport
-from ._types import NOT_GIVEN, Timeout, Value
+from ._types import NOT_GIVEN, NotGiven, Timeout, Value
 from ._v2 import V2Backend
-from ._watch import Watch
+from ._watch import Watch, first_event
 from .models import (
     EtcdModel,
     EtcdNode,
@@ -87,6 +88,8 @@ class Client:
         expected_cluster_id: str | None = None,
         per_host_pool_size: int | None = None,
         lock_prefix: str = DEFAULT_LOCK_PREFIX,
+        watch_retry_window: float | NotGiven | None = NOT_GIVEN,
+        retry_unconditional_writes: bool | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | None = None,
         transport: Transport | None = None,
         srv_resolver: dns.asyncresolver.Resolver | None = None,
@@ -125,7 +128,23 @@ class Client:
             per_host_pool_size: at most this many connections per member for calls other
                 than watches; ``None`` for no limit.
             lock_prefix: the directory :class:`~aio_etcd.Lock` keeps its keys under.
-            retry_policy: how long to back off between rounds over the members.
+            watch_retry_window: seconds a watch without a timeout (``watch_iter``,
+                ``eternal_watch``, ``watch()``) keeps reconnecting, with backoff, while no
+                member can be reached: 300 by default, enough for a restart or a rolling
+                upgrade; ``None`` for ever. The error that ends it carries ``next_index``.
+                Calls with a timeout give up after a few unreachable rounds instead.
+            retry_unconditional_writes: send a write again, to the next member, when it
+                may have been applied (a connection broken after sending, etcd's "request
+                timed out" during a leader change) if it is a plain set (no ``prev*``
+                condition, no ``append``, no ``dir``) or a refresh: either way the key
+                ends up with the caller's value. The cost: a watcher may see that value
+                set twice, and a write by someone else between the two may be overwritten
+                (as if this one had arrived later). ``False`` raises
+                :class:`~aio_etcd.EtcdOutcomeUnknown` for those too. Conditional writes,
+                creates, appends and deletes are never sent again once they may have been
+                applied. ``True`` by default.
+            retry_policy: how long to back off between rounds over the members; the two
+                options above, given, replace its fields of the same name.
             transport: how requests are sent; an :class:`AiohttpTransport` by default.
             srv_resolver: the DNS resolver for ``srv_domain``; the system's by default.
             loop: ignored; accepted so that older code keeps running.
@@ -186,9 +205,20 @@ class Client:
             check_reply=self._pool.check_cluster_id,
             authorization=authorization,
         )
+        policy = retry_policy if retry_policy is not None else RetryPolicy()
+        if not isinstance(watch_retry_window, NotGiven):
+            window = (
+                None
+                if watch_retry_window is None
+                else check.timeout(watch_retry_window, None, "watch_retry_window")
+            )
+            policy = replace(policy, watch_retry_window=window)
+        if not isinstance(retry_unconditional_writes, NotGiven):
+            resend = check.flag(retry_unconditional_writes, "retry_unconditional_writes")
+            policy = replace(policy, retry_unconditional_writes=resend)
         self._failover = Failover(
             self._pool,
-            retry_policy if retry_policy is not None else RetryPolicy(),
+            policy,
             retry_window=self._read_timeout if self._read_timeout is not None else READ_TIMEOUT,
             refresh=self._backend.machines,
         )
@@ -315,15 +345,21 @@ class Client:
             raise EtcdValueError("waitIndex needs wait=True")
         if waits and is_quorum:
             raise EtcdValueError("quorum=True cannot be combined with wait=True")
+        if waits:
+            check.flag(sorted, "sorted")  # nothing to sort in an event
+            return await self._watch_once(
+                path,
+                recursive=check.flag(recursive, "recursive"),
+                index=wait_index,
+                timeout=check.timeout(timeout, None),
+            )
         return await self._keys(
             ReadRequest(
                 key=path,
                 recursive=check.flag(recursive, "recursive"),
                 sorted=check.flag(sorted, "sorted"),
                 quorum=is_quorum,
-                wait=waits,
-                wait_index=wait_index,
-                timeout=check.timeout(timeout, None if waits else self._read_timeout),
+                timeout=check.timeout(timeout, self._read_timeout),
             )
         )
 
@@ -504,20 +540,15 @@ class Client:
         self._check_open()
         if probe_interval is not None:
             probe_interval = check.timeout(probe_interval, None, "probe_interval")
-
-        async def read(watched: str, tree: bool) -> EtcdResult:
-            return await self.read(watched, recursive=tree)
-
         return Watch(
             self._backend,
             self._failover,
-            read,
+            self._reread,
             path,
             recursive=check.flag(recursive, "recursive"),
             index=check.index(index, "index"),
             resync=check.flag(resync, "resync"),
             probe_interval=probe_interval,
-            start_timeout=self._read_timeout,
         )
 
     async def eternal_watch(
@@ -739,13 +770,35 @@ class Client:
     def _keys(self, request: KeysRequest) -> Awaitable[EtcdResult]:
         # Not a coroutine itself: one frame less on every call.
         self._check_open()
-        reads = isinstance(request, ReadRequest)
         return self._failover.run(
             lambda endpoint, seconds: self._backend.keys(endpoint, request, seconds),
             timeout=request.timeout,
-            repeatable=reads,
-            long_poll=isinstance(request, ReadRequest) and request.wait,
+            repeatable=isinstance(request, ReadRequest),
+            resendable=isinstance(request, WriteRequest) and request.idempotent,
         )
+
+    async def _watch_once(
+        self, key: str, *, recursive: bool, index: int | None, timeout: float | None
+    ) -> EtcdResult:
+        """The first change of ``key`` from ``index`` on, failing over as ``watch_iter``
+        does (a plain watch, not a stream, so that its connection is used again)."""
+        self._check_open()
+        watch = Watch(
+            self._backend,
+            self._failover,
+            self._reread,
+            key,
+            recursive=recursive,
+            index=index,
+            resync=False,
+            probe_interval=WATCH_PROBE_INTERVAL,
+            timeout=timeout,
+            stream=False,
+        )
+        return await first_event(watch)
+
+    async def _reread(self, key: str, recursive: bool) -> EtcdResult:
+        return await self.read(key, recursive=recursive)
 
     async def _ask(
         self,
