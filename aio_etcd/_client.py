@@ -497,7 +497,18 @@ class Client:
         """Wait for the next change of ``key``, or the first at or after ``index``.
 
         A watch on a key also reports the deletion or expiry of a directory above it; the
-        event's ``key`` is then the directory's.
+        event's ``key`` is then the directory's. Fails over as :meth:`watch_iter` does: a
+        member that does not answer within a second, or goes silent, is left for another,
+        from the same index; without ``timeout``, an outage is ridden out for the client's
+        ``watch_retry_window``.
+
+        Raises:
+            EtcdWatchTimedOut: ``timeout`` seconds passed without a change, or without a
+                member that answered (the message says which; both say "timed out").
+            EtcdEventIndexCleared: ``index`` is older than etcd's history.
+            EtcdConnectionFailed: no member could be reached (with ``timeout``, after a few
+                rounds; without, for ``watch_retry_window``); ``next_index`` says where to
+                watch from again.
         """
         return await self.read(
             key, wait=True, waitIndex=index, recursive=recursive, timeout=timeout
@@ -533,8 +544,14 @@ class Client:
                 ``snapshot=True``, and go on from there, instead of raising
                 :class:`~aio_etcd.EtcdEventIndexCleared`.
             probe_interval: after this many quiet seconds, check on another connection
-                that the member is alive and healthy, and move on if it is not; ``None``
-                never checks.
+                that the member is alive and healthy (it has a second to answer), and move
+                on if it is not; ``None`` never checks.
+
+        Raises (from the iteration):
+            EtcdConnectionFailed: no member could be reached for the client's
+                ``watch_retry_window`` (300 s by default); its ``next_index``, like
+                :attr:`Watch.next_index`, is where to watch from again.
+            EtcdEventIndexCleared: without ``resync``, the history no longer reaches back.
         """
         path = check.key(key)
         self._check_open()
@@ -563,7 +580,13 @@ class Client:
 
         ``callback`` may be a plain function or a coroutine function. Returns the index to
         continue watching from. Runs on :meth:`watch_iter`, so no change is missed between
-        two callbacks.
+        two callbacks, and rides out a restart or an outage of the members for the client's
+        ``watch_retry_window``.
+
+        Raises:
+            EtcdConnectionFailed: no member could be reached for ``watch_retry_window``
+                seconds; its ``next_index`` is where to watch from again.
+            EtcdEventIndexCleared: ``index`` is older than etcd's history.
         """
         async with self.watch_iter(key, recursive=recursive, index=index) as events:
             async for event in events:
