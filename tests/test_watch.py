@@ -6,7 +6,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -243,10 +243,11 @@ TRANSPORTS: dict[str, type[AiohttpTransport] | type[_lean.LeanTransport]] = {
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))
-def transport(request: pytest.FixtureRequest) -> etcd.Transport:
-    """Each transport, explicitly: these faults live in how connections break."""
+def transport(request: pytest.FixtureRequest) -> Callable[[], etcd.Transport]:
+    """Makes each transport in turn, explicitly: these faults live in how connections
+    break, whichever transport the suite runs on."""
     kind: type[AiohttpTransport] | type[_lean.LeanTransport] = TRANSPORTS[request.param]
-    return kind()
+    return kind
 
 
 @pytest.fixture(scope="module")
@@ -257,10 +258,10 @@ def restartable() -> Iterator[LocalEtcd]:
 
 
 async def test_every_watch_rides_out_a_restart_of_the_only_member(
-    restartable: LocalEtcd, transport: etcd.Transport, prefix: str
+    restartable: LocalEtcd, transport: Callable[[], etcd.Transport], prefix: str
 ) -> None:
     async with (
-        etcd.Client(port=restartable.port, transport=transport) as watcher,
+        etcd.Client(port=restartable.port, transport=transport()) as watcher,
         etcd.Client(port=restartable.port) as writer,
     ):
         before = [(await writer.write(f"{prefix}/k", n)).modified_index for n in range(3)]
@@ -331,7 +332,7 @@ async def test_a_watch_that_gives_up_says_where_to_resume(
 
 
 async def test_every_watch_leaves_a_frozen_member_at_once(
-    healthy_cluster: LocalCluster, transport: etcd.Transport
+    healthy_cluster: LocalCluster, transport: Callable[[], etcd.Transport]
 ) -> None:
     leader = healthy_cluster.members[healthy_cluster.leader()]
     frozen = next(m for m in healthy_cluster.members if m is not leader)
@@ -341,8 +342,7 @@ async def test_every_watch_leaves_a_frozen_member_at_once(
         start = (await writer.write(f"{prefix}/k", "before")).modified_index + 1
         frozen.pause()
         # One client each, so that every form meets the frozen member first.
-        clients = [etcd.Client(host=hosts, read_timeout=5) for _ in range(3)]
-        clients.append(etcd.Client(host=hosts, read_timeout=5, transport=transport))
+        clients = [etcd.Client(host=hosts, read_timeout=5, transport=transport()) for _ in range(4)]
         try:
             once, waited, streamed, eternal = clients
             seen: list[etcd.EtcdResult] = []
@@ -379,11 +379,11 @@ async def test_every_watch_leaves_a_frozen_member_at_once(
 
 
 async def test_a_watch_timing_out_on_a_frozen_member_does_not_claim_no_change(
-    healthy_cluster: LocalCluster, transport: etcd.Transport
+    healthy_cluster: LocalCluster, transport: Callable[[], etcd.Transport]
 ) -> None:
     leader = healthy_cluster.members[healthy_cluster.leader()]
     frozen = next(m for m in healthy_cluster.members if m is not leader)
-    async with etcd.Client(port=frozen.port, transport=transport) as client:
+    async with etcd.Client(port=frozen.port, transport=transport()) as client:
         await client.read("/")
         frozen.pause()
         with pytest.raises(etcd.EtcdWatchTimedOut) as caught:
