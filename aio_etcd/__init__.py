@@ -9,6 +9,8 @@
         print((await client.read("/nodes/n1")).value)
 """
 
+from . import client as client  # aio_etcd 0.4 had these modules: aio_etcd.client.Client
+from . import lock as lock
 from ._client import Client, WatchCallback
 from ._constants import VERSION as __version__
 from ._exceptions import (

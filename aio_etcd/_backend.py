@@ -83,10 +83,12 @@ class Backend(Protocol):
         recursive: bool,
         wait_index: int | None,
         timeout: float | None,
+        stream: bool = True,
     ) -> AbstractAsyncContextManager[EventStream]:
         """Stream the changes of ``key`` from ``wait_index`` on (``None``: from now).
 
-        ``timeout`` bounds the start; raises as :meth:`keys` does when etcd refuses.
+        ``timeout`` bounds the start, until the server has answered; raises as :meth:`keys`
+        does when etcd refuses. ``stream=False`` asks for one event only.
         """
         ...
 

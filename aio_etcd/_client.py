@@ -6,6 +6,7 @@ import inspect
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -35,9 +36,9 @@ from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
 from ._security import Cert, basic_auth, tls_context
 from ._transport import Transport
-from ._types import NOT_GIVEN, Timeout, Value
+from ._types import NOT_GIVEN, NotGiven, Timeout, Value
 from ._v2 import V2Backend
-from ._watch import Watch
+from ._watch import Watch, first_event
 from .models import (
     EtcdModel,
     EtcdNode,
@@ -88,6 +89,8 @@ class Client:
         expected_cluster_id: str | None = None,
         per_host_pool_size: int | None = None,
         lock_prefix: str = DEFAULT_LOCK_PREFIX,
+        watch_retry_window: float | NotGiven | None = NOT_GIVEN,
+        retry_unconditional_writes: bool | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | None = None,
         transport: Transport | None = None,
         srv_resolver: dns.asyncresolver.Resolver | None = None,
@@ -128,7 +131,23 @@ class Client:
             per_host_pool_size: at most this many connections per member for calls other
                 than watches; ``None`` for no limit. For the default transport only.
             lock_prefix: the directory :class:`~aio_etcd.Lock` keeps its keys under.
-            retry_policy: how long to back off between rounds over the members.
+            watch_retry_window: seconds a watch without a timeout (``watch_iter``,
+                ``eternal_watch``, ``watch()``) keeps reconnecting, with backoff, while no
+                member can be reached: 300 by default, enough for a restart or a rolling
+                upgrade; ``None`` for ever. The error that ends it carries ``next_index``.
+                Calls with a timeout give up after a few unreachable rounds instead.
+            retry_unconditional_writes: send a write again, to the next member, when it
+                may have been applied (a connection broken after sending, etcd's "request
+                timed out" during a leader change) if it is a plain set (no ``prev*``
+                condition, no ``append``, no ``dir``) or a refresh: either way the key
+                ends up with the caller's value. The cost: a watcher may see that value
+                set twice, and a write by someone else between the two may be overwritten
+                (as if this one had arrived later). ``False`` raises
+                :class:`~aio_etcd.EtcdOutcomeUnknown` for those too. Conditional writes,
+                creates, appends and deletes are never sent again once they may have been
+                applied. ``True`` by default.
+            retry_policy: how long to back off between rounds over the members; the two
+                options above, given, replace its fields of the same name.
             transport: how requests are sent. By default a :class:`~aio_etcd.LeanTransport`
                 (HTTP/1.1 on httptools) built from the TLS options and
                 ``per_host_pool_size`` above; it does not go through HTTP proxies, and a call
@@ -200,9 +219,20 @@ class Client:
             check_reply=self._pool.check_cluster_id,
             authorization=authorization,
         )
+        policy = retry_policy if retry_policy is not None else RetryPolicy()
+        if not isinstance(watch_retry_window, NotGiven):
+            window = (
+                None
+                if watch_retry_window is None
+                else check.timeout(watch_retry_window, None, "watch_retry_window")
+            )
+            policy = replace(policy, watch_retry_window=window)
+        if not isinstance(retry_unconditional_writes, NotGiven):
+            resend = check.flag(retry_unconditional_writes, "retry_unconditional_writes")
+            policy = replace(policy, retry_unconditional_writes=resend)
         self._failover = Failover(
             self._pool,
-            retry_policy if retry_policy is not None else RetryPolicy(),
+            policy,
             retry_window=self._read_timeout if self._read_timeout is not None else READ_TIMEOUT,
             refresh=self._backend.machines,
         )
@@ -329,15 +359,21 @@ class Client:
             raise EtcdValueError("waitIndex needs wait=True")
         if waits and is_quorum:
             raise EtcdValueError("quorum=True cannot be combined with wait=True")
+        if waits:
+            check.flag(sorted, "sorted")  # nothing to sort in an event
+            return await self._watch_once(
+                path,
+                recursive=check.flag(recursive, "recursive"),
+                index=wait_index,
+                timeout=check.timeout(timeout, None),
+            )
         return await self._keys(
             ReadRequest(
                 key=path,
                 recursive=check.flag(recursive, "recursive"),
                 sorted=check.flag(sorted, "sorted"),
                 quorum=is_quorum,
-                wait=waits,
-                wait_index=wait_index,
-                timeout=check.timeout(timeout, None if waits else self._read_timeout),
+                timeout=check.timeout(timeout, self._read_timeout),
             )
         )
 
@@ -475,7 +511,18 @@ class Client:
         """Wait for the next change of ``key``, or the first at or after ``index``.
 
         A watch on a key also reports the deletion or expiry of a directory above it; the
-        event's ``key`` is then the directory's.
+        event's ``key`` is then the directory's. Fails over as :meth:`watch_iter` does: a
+        member that does not answer within a second, or goes silent, is left for another,
+        from the same index; without ``timeout``, an outage is ridden out for the client's
+        ``watch_retry_window``.
+
+        Raises:
+            EtcdWatchTimedOut: ``timeout`` seconds passed without a change, or without a
+                member that answered (the message says which; both say "timed out").
+            EtcdEventIndexCleared: ``index`` is older than etcd's history.
+            EtcdConnectionFailed: no member could be reached (with ``timeout``, after a few
+                rounds; without, for ``watch_retry_window``); ``next_index`` says where to
+                watch from again.
         """
         return await self.read(
             key, wait=True, waitIndex=index, recursive=recursive, timeout=timeout
@@ -511,27 +558,28 @@ class Client:
                 ``snapshot=True``, and go on from there, instead of raising
                 :class:`~aio_etcd.EtcdEventIndexCleared`.
             probe_interval: after this many quiet seconds, check on another connection
-                that the member is alive and healthy, and move on if it is not; ``None``
-                never checks.
+                that the member is alive and healthy (it has a second to answer), and move
+                on if it is not; ``None`` never checks.
+
+        Raises (from the iteration):
+            EtcdConnectionFailed: no member could be reached for the client's
+                ``watch_retry_window`` (300 s by default); its ``next_index``, like
+                :attr:`Watch.next_index`, is where to watch from again.
+            EtcdEventIndexCleared: without ``resync``, the history no longer reaches back.
         """
         path = check.key(key)
         self._check_open()
         if probe_interval is not None:
             probe_interval = check.timeout(probe_interval, None, "probe_interval")
-
-        async def read(watched: str, tree: bool) -> EtcdResult:
-            return await self.read(watched, recursive=tree)
-
         return Watch(
             self._backend,
             self._failover,
-            read,
+            self._reread,
             path,
             recursive=check.flag(recursive, "recursive"),
             index=check.index(index, "index"),
             resync=check.flag(resync, "resync"),
             probe_interval=probe_interval,
-            start_timeout=self._read_timeout,
         )
 
     async def eternal_watch(
@@ -546,7 +594,13 @@ class Client:
 
         ``callback`` may be a plain function or a coroutine function. Returns the index to
         continue watching from. Runs on :meth:`watch_iter`, so no change is missed between
-        two callbacks.
+        two callbacks, and rides out a restart or an outage of the members for the client's
+        ``watch_retry_window``.
+
+        Raises:
+            EtcdConnectionFailed: no member could be reached for ``watch_retry_window``
+                seconds; its ``next_index`` is where to watch from again.
+            EtcdEventIndexCleared: ``index`` is older than etcd's history.
         """
         async with self.watch_iter(key, recursive=recursive, index=index) as events:
             async for event in events:
@@ -753,13 +807,35 @@ class Client:
     def _keys(self, request: KeysRequest) -> Awaitable[EtcdResult]:
         # Not a coroutine itself: one frame less on every call.
         self._check_open()
-        reads = isinstance(request, ReadRequest)
         return self._failover.run(
             lambda endpoint, seconds: self._backend.keys(endpoint, request, seconds),
             timeout=request.timeout,
-            repeatable=reads,
-            long_poll=isinstance(request, ReadRequest) and request.wait,
+            repeatable=isinstance(request, ReadRequest),
+            resendable=isinstance(request, WriteRequest) and request.idempotent,
         )
+
+    async def _watch_once(
+        self, key: str, *, recursive: bool, index: int | None, timeout: float | None
+    ) -> EtcdResult:
+        """The first change of ``key`` from ``index`` on, failing over as ``watch_iter``
+        does (a plain watch, not a stream, so that its connection is used again)."""
+        self._check_open()
+        watch = Watch(
+            self._backend,
+            self._failover,
+            self._reread,
+            key,
+            recursive=recursive,
+            index=index,
+            resync=False,
+            probe_interval=WATCH_PROBE_INTERVAL,
+            timeout=timeout,
+            stream=False,
+        )
+        return await first_event(watch)
+
+    async def _reread(self, key: str, recursive: bool) -> EtcdResult:
+        return await self.read(key, recursive=recursive)
 
     async def _ask(
         self,

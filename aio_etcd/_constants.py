@@ -28,4 +28,12 @@ MEMBER_REFRESH_INTERVAL: Final = 60.0
 UNREACHABLE_ROUNDS: Final = 3
 """Rounds over the members, all unreachable, after which a call gives up before its deadline."""
 WATCH_PROBE_INTERVAL: Final = 10.0
-"""Seconds a streaming watch may stay quiet before its member is asked whether it is alive."""
+"""Seconds a watch may stay quiet before its member is asked whether it is alive."""
+WATCH_PROBE_TIMEOUT: Final = 1.0
+"""Seconds a watched member has to answer that health check; silence counts as a failure."""
+WATCH_OPEN_TIMEOUT: Final = 1.0
+"""Seconds a member has to answer a watch with its headers. etcd sends them at once, before
+any event, so a member that does not (frozen, partitioned) is left for another."""
+WATCH_RETRY_WINDOW: Final = 300.0
+"""Seconds a watch without a deadline keeps reconnecting (with backoff) while no member can
+be reached: long enough to ride out a restart, a rolling upgrade or a short outage."""

@@ -186,12 +186,16 @@ class EtcdConnectionFailed(EtcdException):
         *,
         status: int | None = None,
         sent: bool = True,
+        next_index: int | None = None,
     ) -> None:
         super().__init__(message, payload, status=status)
         self.cause = cause
         self.sent = sent
         """``False`` when the request certainly never reached a server (it could not
         connect), so repeating it elsewhere is safe even for a write."""
+        self.next_index = next_index
+        """For a watch that gave up: the index to watch from again to miss nothing (the
+        message says it too); ``None`` when the watch had not learned one yet."""
 
 
 class EtcdOutcomeUnknown(EtcdConnectionFailed):
@@ -213,7 +217,8 @@ class EtcdTimedOut(EtcdConnectionFailed, asyncio.TimeoutError):
 
 
 class EtcdWatchTimedOut(EtcdTimedOut):
-    """A watch given a timeout saw no event within it."""
+    """A watch given a timeout saw no event within it, or no member answered it in time
+    (the message says which; either way it contains "timed out")."""
 
 
 class StopWatching(BaseException):

@@ -38,11 +38,7 @@ class Lock:
     """
 
     def __init__(self, client: Client, lock_name: str, *, lock_ttl: int | None = None) -> None:
-        name: object = lock_name
-        if not isinstance(name, str):
-            raise TypeError(f"lock_name must be a str, not {type(name).__name__}")
-        if not name or "/" in name:
-            raise EtcdValueError(f"lock_name must be a name without '/', not {name!r}")
+        check.queue_name(lock_name, "lock_name")
         self.client = client
         self.name = lock_name
         self.path = f"{client.lock_prefix.rstrip('/')}/{lock_name}"

@@ -33,9 +33,16 @@ from ._exceptions import (
     EtcdLockExpired,
     EtcdOutcomeUnknown,
 )
-from .models import EtcdNode
+from .models import EtcdNode, EtcdResult
 
 GONE = ("delete", "expire", "compareAndDelete")
+
+
+def entries(listing: EtcdResult) -> list[EtcdNode]:
+    """The contenders' keys in a listing of a queue directory, in order. Its directories
+    are not contenders: they are the queues of names nested below this one's (a lock
+    ``jobs/nightly`` below a lock ``jobs``)."""
+    return [node for node in listing.node.nodes or () if not node.dir]
 
 
 class QueueEntry:
@@ -120,7 +127,7 @@ class QueueEntry:
                 listing = await self.client.read(self.directory, sorted=True)
             except EtcdKeyNotFound:
                 raise EtcdLockExpired(f"{self.key} expired or was deleted while queued") from None
-            keys = [node.key for node in listing.node.nodes or ()]
+            keys = [node.key for node in entries(listing)]
             if self.key not in keys:
                 raise EtcdLockExpired(f"{self.key} expired or was deleted while queued")
             position = keys.index(self.key)
@@ -184,8 +191,7 @@ class QueueEntry:
             listing = await self.client.read(self.directory, sorted=True)
         except EtcdKeyNotFound:
             return None
-        nodes = listing.node.nodes or ()
-        return next((node for node in nodes if node.value == self.value), None)
+        return next((node for node in entries(listing) if node.value == self.value), None)
 
     def _start_keeping(self) -> None:
         self._owner = asyncio.current_task()

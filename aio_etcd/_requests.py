@@ -26,6 +26,18 @@ class WriteRequest:
     refresh: bool = False
     timeout: float | None = None
 
+    @property
+    def idempotent(self) -> bool:
+        """Whether applying it twice leaves the store as applying it once: an unconditional
+        set of a value, or a refresh (which keeps the value; its conditions hold again).
+        Not a create, an append, a directory, a compare, nor a refresh on ``prevIndex``
+        (a refresh moves the index)."""
+        if self.append or self.dir or self.prev_index is not None:
+            return False
+        if self.refresh:
+            return self.prev_exist is not False
+        return self.prev_value is None and self.prev_exist is None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadRequest:

@@ -22,9 +22,7 @@ from ._backend import EventStream
 from ._exceptions import (
     EtcdAPIUnavailable,
     EtcdException,
-    EtcdTimedOut,
     EtcdUnexpectedResponse,
-    EtcdWatchTimedOut,
     error_for,
 )
 from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
@@ -87,22 +85,14 @@ class V2Backend:
         elif method in ("PUT", "POST"):
             body = b""
         waits = isinstance(request, ReadRequest) and request.wait
-        try:
-            response = await self._transport.request(
-                method,
-                url,
-                body=body,
-                headers=self._form_headers if body is not None else self._plain_headers,
-                timeout=timeout,
-                long_poll=waits,
-            )
-        except EtcdTimedOut as exc:
-            if waits and request.timeout is not None:
-                # ``timeout`` is what was left of the caller's: say what the caller gave.
-                raise EtcdWatchTimedOut(
-                    f"no change of {request.key!r} within {request.timeout:g} s", cause=exc
-                ) from exc
-            raise
+        response = await self._transport.request(
+            method,
+            url,
+            body=body,
+            headers=self._form_headers if body is not None else self._plain_headers,
+            timeout=timeout,
+            long_poll=waits,
+        )
         if self._check_reply is not None:
             self._check_reply(response.headers.get("X-Etcd-Cluster-Id"), endpoint)
         if response.status in (200, 201):
@@ -197,20 +187,21 @@ class V2Backend:
         recursive: bool,
         wait_index: int | None,
         timeout: float | None,
+        stream: bool = True,
     ) -> AsyncIterator[EventStream]:
-        params = {"wait": "true", "stream": "true"}
+        params = {"wait": "true", "stream": "true"} if stream else {"wait": "true"}
         if recursive:
             params["recursive"] = "true"
         if wait_index is not None:
             params["waitIndex"] = str(wait_index)
         url = f"{endpoint}{self._keys_path}{quote_key(key)}?{urlencode(params)}"
         stream_of = self._transport.stream("GET", url, headers=self._plain_headers, timeout=timeout)
-        async with stream_of as stream:
+        async with stream_of as reply:
             if self._check_reply is not None:
-                self._check_reply(stream.headers.get("X-Etcd-Cluster-Id"), endpoint)
-            if stream.status != 200:
-                raise _error(HttpResponse(stream.status, stream.headers, await stream.read()), url)
-            yield _V2EventStream(stream, url)
+                self._check_reply(reply.headers.get("X-Etcd-Cluster-Id"), endpoint)
+            if reply.status != 200:
+                raise _error(HttpResponse(reply.status, reply.headers, await reply.read()), url)
+            yield _V2EventStream(reply, url, single=not stream)
 
     async def auth(
         self,
@@ -274,11 +265,13 @@ class V2Backend:
 
 
 class _V2EventStream:
-    """Events of a ``stream=true`` watch: one JSON object a line."""
+    """Events of a ``stream=true`` watch, one JSON object a line; or with ``single``, the one
+    event of a plain watch (read to its end, so that its connection can be used again)."""
 
-    def __init__(self, stream: HttpStream, url: str) -> None:
+    def __init__(self, stream: HttpStream, url: str, *, single: bool = False) -> None:
         self._stream = stream
         self._url = url
+        self._single = single
         self._empty = HttpResponse(stream.status, stream.headers, b"")
         try:
             self.etcd_index = _int_header(stream.headers.get("X-Etcd-Index"))
@@ -286,6 +279,9 @@ class _V2EventStream:
             raise _unexpected(self._empty, url, "an index header is not a number") from exc
 
     async def next_event(self) -> EtcdResult | None:
+        if self._single:
+            body = await self._stream.read()
+            return _result(replace(self._empty, body=body), self._url) if body.strip() else None
         while True:
             line = await self._stream.readline()
             if not line.endswith(b"\n"):

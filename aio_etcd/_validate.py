@@ -39,6 +39,21 @@ def _key(value: str, name: str) -> str:
     return path
 
 
+def queue_name(value: object, name: str) -> str:
+    """The name of a lock or election: one key segment or several (``jobs/nightly``),
+    placed below a prefix, so none may be empty, ``.`` or ``..``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    _no_surrogates(value, name)
+    for segment in value.split("/"):
+        if segment in ("", ".", ".."):
+            raise EtcdValueError(
+                f"{name} must be a name, or names joined by '/', without empty, '.' or "
+                f"'..' parts, not {value!r}"
+            )
+    return value
+
+
 def _no_surrogates(value: str, name: str) -> None:
     # A lone surrogate (e.g. from os.fsdecode) has no UTF-8 form, so it could never be sent.
     try:

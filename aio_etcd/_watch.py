@@ -8,12 +8,21 @@ The rules it follows (etcd v2, 3.4 and 3.5):
   and then nothing more (etcd answers from history without registering the watcher). So an
   event at or below the index the stream began at ends that stream, and the next starts
   after it: behind, the watch catches up one request per event; live, it streams.
-- A broken stream, a member that died or one that stopped answering (an idle v2 watch sends
-  nothing, so a silent member is probed on another connection) are left for another member,
-  from the next index wanted.
+- etcd sends a watch's headers at once, before any event. A member that does not within
+  ``WATCH_OPEN_TIMEOUT`` (frozen, partitioned: connecting still succeeds, the kernel
+  accepts for it) is left for another. Once open, a quiet watch is probed on another
+  connection every ``probe_interval``, and a member that does not answer the probe within
+  ``WATCH_PROBE_TIMEOUT`` is left too.
+- A broken stream, a member that died or one that stopped answering are left for another
+  member, from the next index wanted. Without a deadline, reconnecting goes on with backoff
+  for the policy's ``watch_retry_window`` (a restart, a rolling upgrade); the error that
+  ends it carries the index to resume from.
 - errorCode 401 (the index left etcd's 1000-event history) raises
   :class:`~aio_etcd.EtcdEventIndexCleared`, or with ``resync`` re-reads the key and goes on
   from the index of that read.
+
+A one-shot watch (:meth:`aio_etcd.Client.watch`) is the first event of a plain (not
+streamed) watch run the same way, so it gets the same failover.
 """
 
 from __future__ import annotations
@@ -24,7 +33,15 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
 from ._backend import Backend, EventStream
-from ._exceptions import EtcdConnectionFailed, EtcdEventIndexCleared, EtcdException, EtcdKeyNotFound
+from ._constants import WATCH_OPEN_TIMEOUT, WATCH_PROBE_TIMEOUT
+from ._exceptions import (
+    EtcdConnectionFailed,
+    EtcdEventIndexCleared,
+    EtcdException,
+    EtcdKeyNotFound,
+    EtcdTimedOut,
+    EtcdWatchTimedOut,
+)
 from ._retry import Failover
 from ._transport import LineTooLong
 from .models import EtcdNode, EtcdResult
@@ -57,8 +74,12 @@ class Watch:
         index: int | None,
         resync: bool,
         probe_interval: float | None,
-        start_timeout: float | None,
+        timeout: float | None = None,
+        stream: bool = True,
     ) -> None:
+        """``timeout``: seconds for the whole watch, after which it raises
+        :class:`~aio_etcd.EtcdWatchTimedOut`. ``stream=False``: one event a request (for
+        one-shot watches, whose connection is then reused)."""
         self._backend = backend
         self._failover = failover
         self._read = read
@@ -66,7 +87,10 @@ class Watch:
         self.recursive = recursive
         self.resync = resync
         self.probe_interval = probe_interval
-        self._start_timeout = start_timeout
+        self._timeout = timeout
+        self._deadline: float | None = None
+        self._streamed = stream
+        self._ended_empty = 0
         self._next_index = index
         self._opened: AbstractAsyncContextManager[EventStream] | None = None
         self._stream: EventStream | None = None
@@ -108,6 +132,8 @@ class Watch:
         await self.aclose()
 
     async def _next(self) -> EtcdResult:
+        if self._timeout is not None and self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self._timeout
         while True:
             if self._stream is None:
                 snapshot = await self._start()
@@ -117,6 +143,8 @@ class Watch:
             assert stream is not None
             try:
                 event = await self._receive(stream)
+            except EtcdWatchTimedOut:
+                raise
             except EtcdConnectionFailed:
                 self._failover.pool.failed(self._endpoint)
                 await self._drop()
@@ -128,7 +156,13 @@ class Watch:
                 continue
             if event is None:
                 await self._drop()
+                # Ended without an event: etcd dropped a watcher that fell behind, or a
+                # member is going away. Again and again is not etcd: slow down.
+                if self._ended_empty:
+                    await asyncio.sleep(self._failover.policy.backoff(self._ended_empty))
+                self._ended_empty += 1
                 continue
+            self._ended_empty = 0
             index = event.modified_index
             if self._next_index is not None and index < self._next_index:
                 continue  # seen before a reconnect
@@ -142,12 +176,14 @@ class Watch:
         first when the history no longer reaches back far enough."""
 
         async def open_on(endpoint: str, timeout: float | None) -> EventStream:
+            # etcd answers with headers at once: waiting longer only waits on a dead member.
             opened = self._backend.watch(
                 endpoint,
                 self.key,
                 recursive=self.recursive,
                 wait_index=self._next_index,
-                timeout=timeout,
+                timeout=WATCH_OPEN_TIMEOUT if timeout is None else min(timeout, WATCH_OPEN_TIMEOUT),
+                stream=self._streamed,
             )
             stream = await opened.__aenter__()
             self._opened, self._endpoint = opened, endpoint
@@ -155,12 +191,18 @@ class Watch:
 
         try:
             self._stream = await self._failover.run(
-                open_on, timeout=self._start_timeout, repeatable=True
+                open_on, timeout=self._time_left(), repeatable=True, ride_out=True
             )
         except EtcdEventIndexCleared:
             if not self.resync:
                 raise
             return await self._snapshot()
+        except EtcdTimedOut as exc:
+            if self._deadline is None:
+                raise self._resumable(exc) from exc
+            raise self._timed_out(f"no etcd member answered ({exc})", exc) from exc
+        except EtcdConnectionFailed as exc:
+            raise self._resumable(exc) from exc
         if self._next_index is None and self._stream.etcd_index is not None:
             self._next_index = self._stream.etcd_index + 1
         return None
@@ -180,28 +222,62 @@ class Watch:
     async def _receive(self, stream: EventStream) -> EtcdResult | None:
         """The next event; probes the member whenever the stream has been quiet for
         ``probe_interval`` and gives up on it when the probe fails."""
-        if self.probe_interval is None:
-            return await stream.next_event()
         # A task, so that probing never interrupts a line half read.
         receiving = self._receiving = asyncio.ensure_future(stream.next_event())
         while True:
-            done, _ = await asyncio.wait({receiving}, timeout=self.probe_interval)
+            left = self._time_left()
+            quiet = self.probe_interval
+            if left is not None:
+                quiet = left if quiet is None else min(quiet, left)
+            done, _ = await asyncio.wait({receiving}, timeout=quiet)
             if done:
                 self._receiving = None
                 return receiving.result()
-            try:
-                health = await self._backend.health(self._endpoint, self.probe_interval)
-            except EtcdException as exc:
-                raise EtcdConnectionFailed(
-                    f"{self._endpoint} stopped answering while watched", cause=exc
-                ) from exc
-            if not health:
-                raise EtcdConnectionFailed(f"{self._endpoint} is not healthy: {health.reason}")
-            # Quiet and healthy: no event was waiting in etcd's history for this stream
-            # (it would have come right after the headers), so a reconnect may start
-            # from the stream's own index and not fall out of the history while idle.
-            if stream.etcd_index is not None and self._next_index is not None:
-                self._next_index = max(self._next_index, stream.etcd_index + 1)
+            if left is not None and left <= (quiet or 0):
+                raise self._timed_out(f"no change of {self.key!r} within {self._timeout:g} s")
+            await self._probe(stream)
+
+    async def _probe(self, stream: EventStream) -> None:
+        """Ask the member, on another connection, whether it is alive and healthy."""
+        left = self._time_left()
+        limit = WATCH_PROBE_TIMEOUT if left is None else min(WATCH_PROBE_TIMEOUT, left)
+        try:
+            health = await self._backend.health(self._endpoint, limit)
+        except EtcdException as exc:
+            if isinstance(exc, EtcdTimedOut) and limit < WATCH_PROBE_TIMEOUT:
+                silent = f"{self._endpoint} did not answer a health check ({exc})"
+                raise self._timed_out(silent, exc) from exc
+            raise EtcdConnectionFailed(
+                f"{self._endpoint} stopped answering while watched", cause=exc
+            ) from exc
+        if not health:
+            raise EtcdConnectionFailed(f"{self._endpoint} is not healthy: {health.reason}")
+        # Quiet and healthy: no event was waiting in etcd's history for this stream
+        # (it would have come right after the headers), so a reconnect may start
+        # from the stream's own index and not fall out of the history while idle.
+        if stream.etcd_index is not None and self._next_index is not None:
+            self._next_index = max(self._next_index, stream.etcd_index + 1)
+
+    def _time_left(self) -> float | None:
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - asyncio.get_running_loop().time())
+
+    def _timed_out(self, why: str, cause: BaseException | None = None) -> EtcdWatchTimedOut:
+        return EtcdWatchTimedOut(
+            f"watch of {self.key!r} timed out: {why}", cause=cause, next_index=self._next_index
+        )
+
+    def _resumable(self, exc: EtcdConnectionFailed) -> EtcdConnectionFailed:
+        """``exc``, saying where to resume the watch."""
+        where = "" if self._next_index is None else f"; resume it from index {self._next_index}"
+        return type(exc)(
+            f"watch of {self.key!r} gave up: {exc}{where}",
+            exc.payload,
+            cause=exc,
+            status=exc.status,
+            next_index=self._next_index,
+        )
 
     async def _drop(self) -> None:
         receiving, self._receiving = self._receiving, None
@@ -213,3 +289,9 @@ class Watch:
         opened, self._opened, self._stream = self._opened, None, None
         if opened is not None:
             await opened.__aexit__(None, None, None)
+
+
+async def first_event(watch: Watch) -> EtcdResult:
+    """The first event of ``watch``, which is closed afterwards."""
+    async with watch:
+        return await watch.__anext__()

@@ -153,7 +153,8 @@ class EtcdRole(_Entity):
         self._write: set[str] = set()
 
     def grant(self, path: str, permission: str) -> None:
-        """Allow reading (``'R'``), writing (``'W'``) or both (``'RW'``) of ``path``."""
+        """Allow reading (``'R'``), writing (``'W'``) or both (``'RW'``) of ``path``: a key,
+        a prefix ending in ``*`` (``/app/*``), or ``*`` for every key."""
         self._check(path, permission)
         if "R" in permission:
             self._read.add(path)
@@ -222,8 +223,11 @@ class EtcdRole(_Entity):
 
     @staticmethod
     def _check(path: str, permission: str) -> None:
-        if not path.startswith("/"):
-            raise EtcdValueError(f"path must be a key pattern starting with '/', not {path!r}")
+        # etcd matches "*" against every key (v2auth's simpleMatch), as "/*" is matched.
+        if not path.startswith("/") and path != "*":
+            raise EtcdValueError(
+                f"path must be a key pattern starting with '/', or '*', not {path!r}"
+            )
         if permission not in _PERMISSIONS:
             raise EtcdValueError(f"permission must be 'R', 'W' or 'RW', not {permission!r}")
 

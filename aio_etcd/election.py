@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from . import _validate as check
 from ._client import Client
 from ._exceptions import EtcdEventIndexCleared, EtcdKeyNotFound, EtcdValueError
-from ._queue import QueueEntry
+from ._queue import QueueEntry, entries
 from .models import EtcdNode
 
 __all__ = ["DEFAULT_PREFIX", "Election"]
@@ -44,11 +44,7 @@ class Election:
     def __init__(
         self, client: Client, name: str, *, prefix: str = DEFAULT_PREFIX, ttl: int = DEFAULT_TTL
     ) -> None:
-        given: object = name
-        if not isinstance(given, str):
-            raise TypeError(f"name must be a str, not {type(given).__name__}")
-        if not given or "/" in given:
-            raise EtcdValueError(f"name must be a name without '/', not {given!r}")
+        check.queue_name(name, "name")
         seconds = check.ttl(ttl)
         if not seconds:
             raise EtcdValueError("ttl must be at least 1 second")
@@ -161,5 +157,5 @@ class Election:
             index = missing.payload.index if missing.payload is not None else None
             return None, (index or 0) + 1
         assert listing.etcd_index is not None
-        nodes = listing.node.nodes or []
+        nodes = entries(listing)
         return (nodes[0] if nodes else None), listing.etcd_index + 1

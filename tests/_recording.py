@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,8 +12,9 @@ from aio_etcd._transport import HttpStream
 
 CANNED = etcd.HttpResponse(
     200,
-    {"X-Etcd-Index": "5"},
-    b'{"action":"set","node":{"key":"/a","value":"v","modifiedIndex":5,"createdIndex":5}}',
+    {"X-Etcd-Index": "50"},
+    # An index above any a test watches from: a watch drops events older than it asked for.
+    b'{"action":"set","node":{"key":"/a","value":"v","modifiedIndex":50,"createdIndex":50}}',
 )
 
 
@@ -80,7 +81,31 @@ class RecordingTransport:
         timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
         self.sent.append(Sent(method, url, body, headers, timeout, True))
-        raise AssertionError(f"no streaming request expected: {method} {url}")
+        return _canned_stream(self.reply)
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+class _StreamOf:
+    """The canned reply, as a stream: all of it at once."""
+
+    def __init__(self, reply: etcd.HttpResponse) -> None:
+        self.status = reply.status
+        # A watch's X-Etcd-Index is from before its event: leave the write reply's out.
+        self.headers: Mapping[str, str] = {
+            k: v for k, v in reply.headers.items() if k != "X-Etcd-Index"
+        }
+        self._body = reply.body
+
+    async def readline(self) -> bytes:
+        line, self._body = self._body, b""
+        return line
+
+    async def read(self) -> bytes:
+        return await self.readline()
+
+
+@asynccontextmanager
+async def _canned_stream(reply: etcd.HttpResponse) -> AsyncIterator[HttpStream]:
+    yield _StreamOf(reply)

@@ -526,7 +526,7 @@ def test_lock_runs_the_command_and_exits_with_its_code(url: str) -> None:
 
     missing, bad_name = together(
         lambda: cli("lock", name, "--", "no-such-command-here", endpoint=url),
-        lambda: cli("lock", "a/b", "true", endpoint=url),
+        lambda: cli("lock", "a//b", "true", endpoint=url),
     )
     assert missing.code == 127 and "not found" in missing.err
     assert bad_name.code == EXIT_BAD_ARGS and "lock_name" in bad_name.err

@@ -407,3 +407,26 @@ async def test_client_properties(etcd_server: LocalEtcd) -> None:
         assert client.lock_prefix == "/_locks"
         assert repr(client) == f"<aio_etcd.Client {etcd_server.client_url}>"
     assert client.closed
+
+
+async def test_the_module_paths_of_aio_etcd_0_4_still_import(
+    etcd_server: LocalEtcd, prefix: str
+) -> None:
+    """aio_etcd 0.4 had aio_etcd.client, .lock and .auth (python-etcd: etcd.client, ...)."""
+    import aio_etcd
+    from aio_etcd.auth import Auth, EtcdRole, EtcdUser
+    from aio_etcd.client import Client
+    from aio_etcd.lock import Lock
+
+    assert Client is aio_etcd.client.Client is etcd.Client
+    assert Lock is aio_etcd.lock.Lock is etcd.Lock
+    assert {Auth.__name__, EtcdRole.__name__, EtcdUser.__name__} == {
+        "Auth",
+        "EtcdRole",
+        "EtcdUser",
+    }
+    async with Client(port=etcd_server.port) as client:
+        assert (await client.write(f"{prefix}/old", "import")).value == "import"
+        lock = Lock(client, "old-import")
+        assert await lock.acquire(blocking=False)
+        await lock.release()

@@ -103,8 +103,9 @@ async def until(condition: Callable[[], bool], shown: object = None) -> None:
 
 def test_bad_arguments_are_refused() -> None:
     client = etcd.Client()
-    with pytest.raises(etcd.EtcdValueError, match="name"):
-        Election(client, "a/b")
+    for name in ("", "a//b", "/a", "a/..", "./a"):
+        with pytest.raises(etcd.EtcdValueError, match="name"):
+            Election(client, name)
     with pytest.raises(etcd.EtcdValueError, match="ttl"):
         Election(client, "x", ttl=0)
 
@@ -186,3 +187,19 @@ async def test_fencing_tokens_grow_with_every_leader(etcd_server: LocalEtcd) -> 
             await election.resign()
         known = [t for t in tokens if t is not None]
         assert known == sorted(known) and len(set(known)) == 3
+
+
+async def test_a_name_may_be_a_path_nesting_under_another(etcd_server: LocalEtcd) -> None:
+    top = uuid.uuid4().hex
+    async with etcd.Client(port=etcd_server.port) as client:
+        # "0" sorts before every in-order key of the outer election's queue.
+        db = Election(client, f"{top}/0", ttl=5)
+        assert db.path.endswith(f"/{top}/0")
+        outer = Election(client, top, ttl=5)
+        assert await db.campaign("db-1") is True
+        # The nested election's directory is no candidate of the outer one.
+        assert await outer.leader() is None
+        assert await outer.campaign("outer-1", timeout=5) is True
+        assert (await db.leader(), await outer.leader()) == ("db-1", "outer-1")
+        await db.resign()
+        await outer.resign()

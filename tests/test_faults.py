@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import aio_etcd as etcd
+from aio_etcd._retry import RetryPolicy
 from aio_etcd._server import LocalEtcd, free_port
 
 E = TypeVar("E", bound=etcd.EtcdException)
@@ -630,3 +631,102 @@ async def test_a_real_etcd_without_v2(etcd_without_v2: LocalEtcd) -> None:
         # The same client still talks to the server: /version does not need v2.
         version = await asyncio.wait_for(client.version(), HANG_LIMIT)
         assert version.startswith("3.")
+
+
+# -- a member that answers, but not as etcd -------------------------------------------------
+
+PROXY_PAGES = {
+    "nginx-html-502": Canned(502, HTML_502, {"Content-Type": "text/html"}),
+    "empty-500": Canned(500),
+    "haproxy-503": Canned(
+        503,
+        b"<html><body><h1>503 Service Unavailable</h1>\n"
+        b"No server is available to handle this request.\n</body></html>\n",
+        {"Content-Type": "text/html", "Cache-Control": "no-cache"},
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(PROXY_PAGES))
+async def test_a_proxy_page_fails_a_read_at_once_not_at_the_deadline(
+    fake: FakeEtcd, page: str
+) -> None:
+    fake.reply("/v2/keys/behind-a-proxy", PROXY_PAGES[page])
+    async with etcd.Client(port=fake.port) as client:  # read_timeout: 60 s
+        error, took = await timed_failure(client.read("/behind-a-proxy"), etcd.EtcdException)
+
+    assert type(error) is etcd.EtcdUnexpectedResponse, repr(error)
+    assert took < 2, took
+    assert error.status == PROXY_PAGES[page].status
+    assert f"HTTP {error.status}" in str(error)
+    assert repr(PROXY_PAGES[page].body[:30])[2:-1] in str(error)
+
+
+@pytest.mark.parametrize("page", list(PROXY_PAGES))
+async def test_a_proxy_page_sends_calls_to_a_member_that_answers(
+    fake: FakeEtcd, etcd_server: LocalEtcd, page: str, prefix: str
+) -> None:
+    for path in ("/v2/keys" + prefix, "/v2/machines"):
+        fake.reply(path, PROXY_PAGES[page])
+    hosts = (("127.0.0.1", fake.port), ("127.0.0.1", etcd_server.port))
+    async with etcd.Client(host=hosts, use_proxies=True) as client:
+        started = time.monotonic()
+        # A set may be sent again: it ends in the same state whether the proxy passed it on.
+        assert (await client.write(prefix, "through etcd")).value == "through etcd"
+        assert (await client.read(prefix)).value == "through etcd"
+        assert time.monotonic() - started < 2
+        assert client.base_uri == etcd_server.client_url
+
+
+async def test_etcd_s_own_errors_are_still_waited_out(fake: FakeEtcd) -> None:
+    """ "No leader" comes from etcd itself: it may soon have one, so reads retry it until
+    their deadline."""
+    fake.reply("/v2/keys/leaderless", FAULTS["v2-error-raft"].reply)
+    async with etcd.Client(port=fake.port, read_timeout=1.5) as client:
+        error, took = await timed_failure(client.read("/leaderless"), etcd.EtcdRaftInternalError)
+    assert 0.8 < took < 3, took
+    assert error.status == 500
+    assert len(fake.hits) > RetryPolicy().unreachable_rounds
+
+
+# -- writes cut off mid-request, with a real etcd behind -------------------------------------
+
+
+async def test_a_plain_set_cut_off_is_sent_again_and_nothing_else_is(
+    wire: WireServer, etcd_server: LocalEtcd
+) -> None:
+    """The connection breaks after the write was sent. A plain set or a refresh ends in
+    the same state applied once or twice, so it goes on to the next member; any other
+    write says its outcome is unknown, and is not sent again."""
+    hosts = (("127.0.0.1", wire.port), ("127.0.0.1", etcd_server.port))
+    key = HANG_UP.removeprefix("/v2/keys")
+    async with etcd.Client(host=hosts, use_proxies=True, read_timeout=5) as client:
+        written = await client.write(key, "resent", ttl=60)
+        assert written.value == "resent" and wire.paths.count(HANG_UP) == 1
+    async with etcd.Client(host=hosts, use_proxies=True, read_timeout=5) as client:
+        refreshed = await client.refresh(key, 30, prevValue="resent")
+        assert (refreshed.value, refreshed.ttl) == ("resent", 30)
+        assert wire.paths.count(HANG_UP) == 2
+    one_shot_writes: dict[str, Callable[[etcd.Client], Awaitable[object]]] = {
+        "compare-and-swap": lambda c: c.write(key, "new", prevValue="resent"),
+        "prevIndex": lambda c: c.write(key, "new", prevIndex=written.modified_index),
+        "update": lambda c: c.write(key, "new", prevExist=True),
+        "create": lambda c: c.write(key, "new", prevExist=False),
+        "append": lambda c: c.write(key, "new", append=True),
+        "directory": lambda c: c.write(key, None, dir=True),
+        "delete": lambda c: c.delete(key),
+        "strict": lambda c: c.write(key, "new"),
+    }
+    for name, call in one_shot_writes.items():
+        resend = name != "strict"
+        async with etcd.Client(
+            host=hosts, use_proxies=True, read_timeout=5, retry_unconditional_writes=resend
+        ) as client:
+            sent = len(wire.paths)
+            error = await fails(call(client), etcd.EtcdOutcomeUnknown)
+            assert isinstance(error.cause, etcd.EtcdConnectionFailed), name
+            assert wire.paths[sent:] == [HANG_UP], name
+            # Only the first member saw it: the value is still the resent one.
+            assert (await client.read(key)).value == "resent", name
+    async with etcd.Client(port=etcd_server.port) as cleanup:
+        await cleanup.delete(key)

@@ -156,10 +156,31 @@ async def test_a_bad_ttl_is_refused_before_anything_is_written(
     assert await keys_under(locking, lock.path) == []
 
 
-def test_a_bad_name_is_refused() -> None:
+@pytest.mark.parametrize("name", ["", "/a", "a/", "a//b", "./a", "a/..", "."])
+def test_a_name_that_cannot_be_a_key_is_refused(name: str) -> None:
     client = etcd.Client()
     with pytest.raises(etcd.EtcdValueError, match="lock_name"):
-        etcd.Lock(client, "a/b")
+        etcd.Lock(client, name)
+
+
+async def test_a_name_may_be_a_path_and_nested_locks_do_not_meet(locking: etcd.Client) -> None:
+    """A lock's contenders are the in-order keys of its directory; the directories in it
+    are locks named below it, and no contenders of its own. ``jobs/0`` sorts before every
+    in-order key of ``jobs``."""
+    nested = etcd.Lock(locking, "jobs/0")
+    assert nested.path == f"{locking.lock_prefix}/jobs/0"
+    nightly = etcd.Lock(locking, "jobs/nightly")
+    jobs, other = etcd.Lock(locking, "jobs"), etcd.Lock(locking, "jobs")
+    assert await nested.acquire(blocking=False)
+    assert await jobs.acquire(blocking=False)  # not queued behind the directory "0"
+    assert await nightly.acquire(blocking=False)
+    assert not await other.acquire(blocking=False)  # but behind a contender of "jobs"
+    await jobs.release()
+    assert await other.acquire(timeout=5)
+    assert held(nested) and held(nightly) and held(other)
+    for lock in (nested, nightly, other):
+        await lock.release()
+    assert sorted(await keys_under(locking, jobs.path)) == [nested.path, nightly.path]
 
 
 async def test_exclusion_holds_when_the_holders_member_dies(

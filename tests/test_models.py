@@ -117,3 +117,10 @@ def test_unknown_fields_are_ignored() -> None:
         b'"modifiedIndex":1,"createdIndex":1}}'
     )
     assert result.value == "v"
+
+
+def test_a_result_built_by_hand_needs_no_action() -> None:
+    """python-etcd and aio_etcd 0.4 defaulted ``action`` to ``None``; tests build results."""
+    result = EtcdResult(node={"key": "/a", "value": "1"})  # type: ignore[arg-type]
+    assert (result.action, result.key, result.value) == (None, "/a", "1")
+    assert EtcdResult.model_validate({"node": {"key": "/b"}}).action is None

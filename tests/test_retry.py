@@ -42,6 +42,9 @@ def test_the_verdict_for_each_failure(
     error: etcd.EtcdException, repeatable: bool, verdict: Verdict
 ) -> None:
     assert RetryPolicy.verdict(error, repeatable) == verdict
+    # A write that applied twice changes nothing more moves on where others are unknown.
+    resent = RetryPolicy.verdict(error, repeatable, resendable=True)
+    assert resent == ("retry" if verdict == "unknown" else verdict)
 
 
 def test_backoff_grows_to_its_cap_with_jitter() -> None:
@@ -176,9 +179,53 @@ async def test_unreachable_members_are_listed_soon() -> None:
     assert len(script.calls) == 2 * RetryPolicy().unreachable_rounds
 
 
-async def test_a_watch_gets_all_the_time_and_its_timeout_is_final() -> None:
-    script = Script({A: [etcd.EtcdWatchTimedOut("quiet")]})
-    with pytest.raises(etcd.EtcdWatchTimedOut):
-        await failover(A, B).run(script, timeout=2.0, repeatable=True, long_poll=True)
-    assert len(script.calls) == 1
-    assert script.calls[0][1] is not None and script.calls[0][1] > 1.9
+async def test_a_watch_rides_out_an_outage_for_its_window() -> None:
+    refused = etcd.EtcdConnectionFailed("refused", sent=False)
+    script = Script({A: [refused] * 12})
+    runner = Failover(
+        EndpointPool([A], reconnect=False),
+        RetryPolicy(backoff_initial=0.01, backoff_max=0.02, watch_retry_window=5.0),
+        retry_window=0.1,
+    )
+    # Far more unreachable rounds than a call with a deadline is given.
+    assert await runner.run(script, timeout=None, repeatable=True, ride_out=True) == A
+    assert len(script.calls) == 13
+    assert all(timeout is None for _, timeout in script.calls)
+
+    short = Failover(
+        EndpointPool([A], reconnect=False),
+        RetryPolicy(backoff_initial=0.01, backoff_max=0.02, watch_retry_window=0.2),
+        retry_window=0.1,
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(etcd.EtcdConnectionFailed, match=r"for 0\.2 s"):
+        await short.run(Script({A: [refused] * 1000}), timeout=None, repeatable=True, ride_out=True)
+    assert 0.2 <= loop.time() - started < 0.4
+
+
+async def test_a_proxy_page_counts_as_an_unreachable_member() -> None:
+    page = etcd.EtcdUnexpectedResponse("not an etcd reply: HTTP 502", status=502)
+    script = Script({A: [page] * 10})
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(etcd.EtcdUnexpectedResponse) as caught:
+        await failover(A).run(script, timeout=30.0, repeatable=True)
+    assert caught.value is page
+    assert loop.time() - started < 1
+    assert len(script.calls) == RetryPolicy().unreachable_rounds
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_an_unconditional_write_is_sent_again_unless_strict(strict: bool) -> None:
+    script = Script({A: [etcd.EtcdConnectionFailed("reset")]})
+    runner = Failover(
+        EndpointPool([A, B], reconnect=True),
+        RetryPolicy(retry_unconditional_writes=not strict),
+        retry_window=1.0,
+    )
+    if strict:
+        with pytest.raises(etcd.EtcdOutcomeUnknown):
+            await runner.run(script, timeout=3.0, repeatable=False, resendable=True)
+    else:
+        assert await runner.run(script, timeout=3.0, repeatable=False, resendable=True) == B

@@ -248,6 +248,36 @@ async def test_users_and_roles_round_trip(secured: LocalEtcd) -> None:
             await EtcdRole(root, "writer").read()
 
 
+async def test_a_role_on_every_key_can_be_granted_and_revoked(secured: LocalEtcd) -> None:
+    """``*`` is a pattern etcd stores and matches against every key, as python-etcd and
+    aio_etcd 0.4 let roles use it."""
+    async with etcd.Client(port=secured.port, username="root", password=ROOT_PASSWORD) as root:
+        everything = EtcdRole(root, "everything")
+        everything.acls = {"*": "RW"}
+        everything.revoke("*", "W")
+        await everything.write()
+        carol = EtcdUser(root, "carol")
+        carol.password = "carol-pa55word"
+        carol.roles = ["everything"]
+        await carol.write()
+        loaded = EtcdRole(root, "everything")
+        await loaded.read()
+        assert loaded.acls == {"*": "R"}
+        async with etcd.Client(
+            port=secured.port, username="carol", password="carol-pa55word"
+        ) as client:
+            assert (await client.read("/app/config")).value == "v1"
+            loaded.revoke("*", "R")
+            await loaded.write()
+            again = EtcdRole(root, "everything")
+            await again.read()
+            assert again.acls == {}
+            with pytest.raises(etcd.EtcdInsufficientPermissions):
+                await client.read("/app/config")
+        await carol.delete()
+        await loaded.delete()
+
+
 def test_auth_arguments_are_checked_first() -> None:
     with pytest.raises(etcd.EtcdValueError, match="username"):
         etcd.Client(username="a:b", password="x")

@@ -6,11 +6,14 @@ import asyncio
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import aio_etcd as etcd
+from aio_etcd import LeanTransport
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
+from aio_etcd._transport import AiohttpTransport
 
 
 async def collect(events: etcd.Watch, count: int) -> list[etcd.EtcdResult]:
@@ -229,3 +232,169 @@ def test_a_bad_probe_interval_is_refused(interval: float) -> None:
     client = etcd.Client()
     with pytest.raises(etcd.EtcdValueError, match="probe_interval"):
         client.watch_iter("/k", probe_interval=interval)
+
+
+# -- outages a cluster routinely goes through ------------------------------------------------
+
+TRANSPORTS: dict[str, type[AiohttpTransport] | type[LeanTransport]] = {
+    "aiohttp": AiohttpTransport,
+    "lean": LeanTransport,
+}
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+def transport(request: pytest.FixtureRequest) -> Callable[[], etcd.Transport]:
+    """Makes each transport in turn, explicitly: these faults live in how connections
+    break, whichever transport the suite runs on."""
+    kind: type[AiohttpTransport] | type[LeanTransport] = TRANSPORTS[request.param]
+    return kind
+
+
+@pytest.fixture(scope="module")
+def restartable() -> Iterator[LocalEtcd]:
+    """A single etcd of its own, to kill and restart on the same port."""
+    with LocalEtcd(name="restarted") as server:
+        yield server
+
+
+async def test_every_watch_rides_out_a_restart_of_the_only_member(
+    restartable: LocalEtcd, transport: Callable[[], etcd.Transport], prefix: str
+) -> None:
+    async with (
+        etcd.Client(port=restartable.port, transport=transport()) as watcher,
+        etcd.Client(port=restartable.port) as writer,
+    ):
+        before = [(await writer.write(f"{prefix}/k", n)).modified_index for n in range(3)]
+        streamed = asyncio.create_task(
+            collect(watcher.watch_iter(prefix, recursive=True, index=before[0]), 6)
+        )
+        called: list[int] = []
+
+        def callback(event: etcd.EtcdResult) -> None:
+            called.append(event.modified_index)
+            if len(called) == 6:
+                raise etcd.StopWatching
+
+        eternal = asyncio.create_task(
+            watcher.eternal_watch(prefix, callback, index=before[0], recursive=True)
+        )
+        # A one-shot watch waiting for the first change after the restart.
+        once = asyncio.create_task(watcher.watch(prefix, before[-1] + 1, recursive=True))
+        for _ in range(100):
+            if len(called) == 3:
+                break
+            await asyncio.sleep(0.02)
+
+        restartable.kill()
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(restartable.restart)
+        after = [(await writer.write(f"{prefix}/k", n)).modified_index for n in range(3, 6)]
+
+        assert [e.modified_index for e in await asyncio.wait_for(streamed, 20)] == before + after
+        assert await asyncio.wait_for(eternal, 20) == after[-1] + 1
+        assert called == before + after
+        assert (await asyncio.wait_for(once, 20)).modified_index == after[0]
+
+
+async def test_a_watch_that_gives_up_says_where_to_resume(
+    restartable: LocalEtcd, prefix: str
+) -> None:
+    async with (
+        etcd.Client(port=restartable.port, watch_retry_window=0.5) as watcher,
+        etcd.Client(port=restartable.port) as writer,
+    ):
+        written = (await writer.write(f"{prefix}/k", "seen")).modified_index
+        watch = watcher.watch_iter(f"{prefix}/k", index=written)
+        try:
+            assert (await watch.__anext__()).modified_index == written
+            restartable.kill()
+            started = time.monotonic()
+            with pytest.raises(etcd.EtcdConnectionFailed) as caught:
+                await asyncio.wait_for(watch.__anext__(), 10)
+            # Kept trying for the window (not three quick rounds), then gave up.
+            assert 0.4 < time.monotonic() - started < 3
+        finally:
+            await watch.aclose()
+            await asyncio.to_thread(restartable.restart)
+        assert caught.value.next_index == written + 1
+        assert f"index {written + 1}" in str(caught.value)
+        # Calls with a deadline still fail fast.
+        restartable.kill()
+        try:
+            for call in (watcher.read(f"{prefix}/k"), watcher.watch(f"{prefix}/k", timeout=5)):
+                started = time.monotonic()
+                with pytest.raises(etcd.EtcdConnectionFailed):
+                    await call
+                assert time.monotonic() - started < 1
+        finally:
+            await asyncio.to_thread(restartable.restart)
+        assert (await watcher.watch(f"{prefix}/k", index=written)).value == "seen"
+
+
+async def test_every_watch_leaves_a_frozen_member_at_once(
+    healthy_cluster: LocalCluster, transport: Callable[[], etcd.Transport]
+) -> None:
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    frozen = next(m for m in healthy_cluster.members if m is not leader)
+    prefix = f"/t/{uuid.uuid4().hex}"
+    hosts = ((LOOPBACK, frozen.port), *((LOOPBACK, m.port) for m in healthy_cluster.members))
+    async with etcd.Client(port=leader.port) as writer:
+        start = (await writer.write(f"{prefix}/k", "before")).modified_index + 1
+        frozen.pause()
+        # One client each, so that every form meets the frozen member first.
+        clients = [etcd.Client(host=hosts, read_timeout=5, transport=transport()) for _ in range(4)]
+        try:
+            once, waited, streamed, eternal = clients
+            seen: list[etcd.EtcdResult] = []
+
+            def stop(event: etcd.EtcdResult) -> None:
+                seen.append(event)
+                raise etcd.StopWatching
+
+            one_shots = [
+                asyncio.create_task(once.watch(f"{prefix}/k", start, timeout=4)),
+                asyncio.create_task(
+                    waited.read(f"{prefix}/k", wait=True, waitIndex=start, timeout=4)
+                ),
+            ]
+            stream = asyncio.create_task(
+                collect(streamed.watch_iter(f"{prefix}/k", index=start, probe_interval=1), 1)
+            )
+            forever = asyncio.create_task(eternal.eternal_watch(f"{prefix}/k", stop, start))
+            started = time.monotonic()
+            await asyncio.sleep(0.5)
+            changed = (await writer.write(f"{prefix}/k", "after")).modified_index
+            results = await asyncio.wait_for(asyncio.gather(*one_shots), 10)
+            events = await asyncio.wait_for(stream, 10)
+            resume_at = await asyncio.wait_for(forever, 10)
+            took = time.monotonic() - started
+        finally:
+            for client in clients:
+                await client.close()
+    assert [r.modified_index for r in results] == [changed, changed]
+    assert [e.modified_index for e in events] == [changed]
+    assert resume_at == changed + 1 and [e.value for e in seen] == ["after"]
+    assert took < 2.5, took
+    assert all(client.base_uri != frozen.client_url for client in clients)
+
+
+async def test_a_watch_timing_out_on_a_frozen_member_does_not_claim_no_change(
+    healthy_cluster: LocalCluster, transport: Callable[[], etcd.Transport]
+) -> None:
+    leader = healthy_cluster.members[healthy_cluster.leader()]
+    frozen = next(m for m in healthy_cluster.members if m is not leader)
+    async with etcd.Client(port=frozen.port, transport=transport()) as client:
+        await client.read("/")
+        frozen.pause()
+        with pytest.raises(etcd.EtcdWatchTimedOut) as caught:
+            await asyncio.wait_for(client.watch("/t/frozen", timeout=1.5), 10)
+    assert "timed out" in str(caught.value)
+    assert "no change" not in str(caught.value), str(caught.value)
+
+
+async def test_a_watch_timeout_says_timed_out(client: etcd.Client, prefix: str) -> None:
+    """Applications look for "timed out" in the message, as python-etcd's said."""
+    with pytest.raises(etcd.EtcdWatchTimedOut) as caught:
+        await client.watch(f"{prefix}/quiet", timeout=0.2)
+    assert "timed out" in str(caught.value)
+    assert f"no change of '{prefix}/quiet' within 0.2 s" in str(caught.value)

@@ -108,7 +108,7 @@ async def _exec_watch(ctx: Context) -> int:
 def environment(event: EtcdResult) -> dict[str, str]:
     """What etcdctl's exec-watch tells the command about the change."""
     return {
-        "ETCD_WATCH_ACTION": event.action,
+        "ETCD_WATCH_ACTION": event.action or "",
         "ETCD_WATCH_MODIFIED_INDEX": str(event.node.modified_index),
         "ETCD_WATCH_KEY": event.node.key,
         "ETCD_WATCH_VALUE": event.node.value or "",

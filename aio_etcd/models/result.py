@@ -24,9 +24,10 @@ class EtcdResult(EtcdModel):
     be reassigned before passing the result to :meth:`aio_etcd.Client.update`.
     """
 
-    action: Action
+    action: Action | None = None
     """What etcd did: ``get``, ``set``, ``create``, ``update``, ``compareAndSwap``, ``delete``,
-    ``compareAndDelete``, or ``expire`` (only ever seen by watches)."""
+    ``compareAndDelete``, or ``expire`` (only ever seen by watches). etcd always sends it;
+    ``None`` only in results built by hand, as older clients allowed."""
     node: EtcdNode
     """The node after the operation (for deletes: the deleted node, without its value)."""
     prev_node: EtcdNode | None = Field(None, alias="prevNode")
