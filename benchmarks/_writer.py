@@ -28,13 +28,19 @@ Write = Callable[[str, int], Awaitable[object]]
 Close = Callable[[], Awaitable[None]]
 
 
+def lean_transport() -> Any:
+    import aio_etcd
+
+    lean = getattr(aio_etcd, "LeanTransport", None)  # public once it became the default
+    if lean is None:
+        lean = importlib.import_module("aio_etcd._lean").LeanTransport
+    return lean()
+
+
 def v2_writer(port: int) -> tuple[Write, Close]:
     import aio_etcd
 
-    lean = getattr(aio_etcd, "LeanTransport", None)
-    if lean is None:  # before the transport became public
-        from aio_etcd._lean import LeanTransport as lean
-    client = aio_etcd.Client(port=port, transport=lean())
+    client = aio_etcd.Client(port=port, transport=lean_transport())
 
     async def write(key: str, i: int) -> object:
         return await client.write(key, i)
@@ -54,12 +60,7 @@ def v3_grpc_writer(port: int) -> tuple[Write, Close]:
 
 
 def v3_gateway_writer(port: int) -> tuple[Write, Close]:
-    import aio_etcd
-
-    lean = getattr(aio_etcd, "LeanTransport", None)
-    if lean is None:
-        from aio_etcd._lean import LeanTransport as lean
-    transport: aio_etcd.Transport = lean()
+    transport = lean_transport()
     url = f"http://127.0.0.1:{port}/v3/kv/put"
     headers = {"Content-Type": "application/json"}
 
@@ -74,6 +75,56 @@ def v3_gateway_writer(port: int) -> tuple[Write, Close]:
         return reply
 
     return write, transport.aclose
+
+
+class Writer:
+    """This script in a child process, from the watcher's side::
+
+    writer = await Writer.start(python, "v2", prefix, count, port)
+    ...  # watch
+    writer.go()
+    ...  # count the events
+    rate = await writer.finish()  # its writes per second
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def start(
+        cls, python: str, api: str, prefix: str, count: int, port: int, keys: int = 64
+    ) -> Writer:
+        process = await asyncio.create_subprocess_exec(
+            *(python, __file__, api, prefix, str(count), str(port), str(keys)),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        writer = cls(process)
+        assert process.stdout is not None
+        if (await process.stdout.readline()).strip() != b"ready":
+            await writer.finish()
+            raise RuntimeError(f"the {api} writer did not start")
+        return writer
+
+    def go(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(b"go\n")
+
+    async def finish(self) -> float:
+        """Its writes per second, once it has written them all."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.close()
+        out = await self._process.stdout.read()
+        if await self._process.wait() != 0:
+            raise RuntimeError("the writer failed")
+        rate: float = json.loads(out)["writes_per_s"]
+        return rate
+
+    async def kill(self) -> None:
+        """Stop it early (the watcher failed)."""
+        if self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
 
 
 async def main(api: str, prefix: str, count: int, port: int, keys: int) -> None:

@@ -27,9 +27,10 @@ import venv
 from pathlib import Path
 from typing import Any
 
-from aio_etcd._server import LocalEtcd
 from many_watches import in_subprocesses, raise_fd_limit
 from many_watches import report as report_scale
+
+from aio_etcd._server import LocalEtcd
 
 HERE = Path(__file__).parent
 OURS, OURS_AIOHTTP, FLOOR = "aio_etcd", "aio_etcd-aiohttp", "aiohttp"
@@ -100,7 +101,13 @@ def side_python(contender: str, given_old: str | None) -> str | None:
 
 
 def run(
-    python: str, contender: str, scenario: str, concurrency: int, ops: int, port: int, env: dict[str, str]
+    python: str,
+    contender: str,
+    scenario: str,
+    concurrency: int,
+    ops: int,
+    port: int,
+    env: dict[str, str],
 ) -> dict[str, float]:
     count = ops if scenario != "watch" else min(ops, 900)  # a loop must not fall out of history
     done = subprocess.run(
@@ -156,9 +163,7 @@ def main() -> None:
     with LocalEtcd(name="aio-etcd-bench") as server:
         samples = {} if args.scale else rounds(pythons, args.rounds, args.ops, server.port, env)
         scaled = (
-            {}
-            if args.no_scale
-            else in_subprocesses(args.watches, args.watch_rounds, server.port)
+            {} if args.no_scale else in_subprocesses(args.watches, args.watch_rounds, server.port)
         )
     results = HERE / "results"
     results.mkdir(exist_ok=True)
@@ -205,9 +210,7 @@ def rounds(
             for contender in order:
                 if concurrency != 1 and contender in ONLY_C1:
                     continue
-                figures = run(
-                    pythons[contender], contender, scenario, concurrency, ops, port, env
-                )
+                figures = run(pythons[contender], contender, scenario, concurrency, ops, port, env)
                 samples.setdefault(name, {}).setdefault(contender, []).append(figures)
     return samples
 
@@ -275,7 +278,7 @@ def report(
             if contender not in by_contender:
                 continue
             specific = [t for t in TARGETS if t[0] == name and t[1] == contender]
-            if scope == "*" and specific or scope not in ("*", name):
+            if (scope == "*" and specific) or scope not in ("*", name):
                 continue
             got = ratio_of[name][contender]
             total += 1
@@ -288,9 +291,8 @@ def report(
         total += 1
         met += cpu <= cpu_limit
         verdict = "PASS" if cpu <= cpu_limit else "MISS"
-        print(
-            f"  {cpu_name:<11} client CPU      {cpu:6.1f} us/op  need <= {cpu_limit:.0f}     {verdict}"
-        )
+        label = "client CPU"
+        print(f"  {cpu_name:<11} {label:<17} {cpu:6.1f}us need <= {cpu_limit:.0f}us  {verdict}")
     print(f"  {met} of {total} targets met")
 
 

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _writer import Writer
+
 import aio_etcd as etcd
 from aio_etcd._server import LocalEtcd
 
@@ -124,28 +126,18 @@ async def measure(transport: str, watches: int, rounds: int, port: int) -> dict[
     gc.collect()
     rss_open, fds_open = rss_kib(), open_fds()
 
-    writer = subprocess.Popen(
-        [sys.executable, str(HERE / "_writer.py"), "v2", prefix, str(wanted), str(port), str(watches)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert writer.stdin is not None and writer.stdout is not None
+    writer = await Writer.start(sys.executable, "v2", prefix, wanted, port, keys=watches)
     try:
-        if writer.stdout.readline().strip() != "ready":
-            raise RuntimeError("the writer did not start")
         cpu, wall = time.process_time(), time.perf_counter()
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
+        writer.go()
         await asyncio.wait_for(all_seen.wait(), 120)
         elapsed = time.perf_counter() - wall
         cpu = time.process_time() - cpu
-        written = json.loads(writer.stdout.readline())
-    finally:
-        writer.stdin.close()
-        writer.stdout.close()
-        if writer.wait(60) != 0:
-            raise RuntimeError("the writer failed")
+    except BaseException:
+        await writer.kill()
+        raise
+    written = await writer.finish()
+    del writer  # its pipes are closed
 
     await asyncio.gather(*consumers)  # each closed its stream after its last event
     fds_closed = await settle(lambda: open_fds() <= client_fds)
@@ -169,7 +161,7 @@ async def measure(transport: str, watches: int, rounds: int, port: int) -> dict[
         "fds_per_watch": (fds_open - client_fds) / watches,
         "events_per_s": wanted / elapsed,
         "cpu_us_per_event": 1e6 * cpu / wanted,
-        "writer_per_s": written["writes_per_s"],
+        "writer_per_s": written,
         "fds_left": fds_left,
         "tasks_left": tasks_left,
     }
