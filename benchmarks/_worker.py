@@ -2,11 +2,15 @@
 
 ``python _worker.py CONTENDER SCENARIO CONCURRENCY OPERATIONS PORT``
 
-Contenders: ``aio_etcd`` (this package on its aiohttp transport), ``aio_etcd-lean`` (on
-its default, the lean transport), ``aiohttp`` (the same requests by hand: the floor
-of any aiohttp-based client), ``aio-etcd-0.4`` and ``python-etcd`` (the old clients; run
-with an interpreter that has them, since the old aio_etcd has this package's import name).
-Scenarios: ``put``, ``get``, ``cas`` and ``watch``.
+Contenders: ``aio_etcd`` (this package on its lean HTTP/1.1 transport, the default) and
+``aio_etcd-aiohttp`` (on its aiohttp transport), each given explicitly; ``aiohttp`` (the
+same requests by hand: the floor of any aiohttp-based client); ``aio-etcd-0.4`` and
+``python-etcd`` (the old clients); ``aetcd`` and ``etcd-client-py`` (the v3 API over gRPC)
+and ``k3etcd`` (v2, blocking, concurrency 1 only). The others' clients run with an
+interpreter that has them (the old aio_etcd has this package's import name), so this file
+imports nothing outside the standard library at the top.
+Scenarios: ``put``, ``get``, ``cas`` (a set, then a compare-and-swap: ``prevValue`` on v2,
+a transaction on v3) and ``watch``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import statistics
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -86,23 +92,25 @@ def documented_ops(client: Any, prefix: str) -> dict[str, Op]:
 
 
 def run_aio_etcd(
-    scenario: str, concurrency: int, operations: int, port: int, *, lean: bool = False
+    scenario: str, concurrency: int, operations: int, port: int, *, lean: bool
 ) -> dict[str, float]:
     import aio_etcd
 
+    # Always an explicit transport, so that the figures do not depend on the default.
+    make = aio_etcd.LeanTransport if lean else aio_etcd.AiohttpTransport
+
     async def run() -> dict[str, float]:
         prefix = f"/bench/{uuid.uuid4().hex}"
-        transport = aio_etcd.LeanTransport() if lean else aio_etcd.AiohttpTransport()
-        async with aio_etcd.Client(port=port, transport=transport) as client:
+        async with aio_etcd.Client(port=port, transport=make()) as client:
             for i in range(64):
                 await client.write(keys(prefix, i), "0")
             if scenario == "watch":
-                return await watch_events(
-                    lambda start: collect_aio_etcd(client, prefix, start, operations),
-                    port,
-                    prefix,
-                    operations,
-                )
+
+                async def prepare() -> Callable[[], Awaitable[int]]:
+                    start = v2_index(port)
+                    return lambda: collect_aio_etcd(client, prefix, start, operations)
+
+                return await watch_events(prepare, "v2", port, prefix, operations)
 
             op = documented_ops(client, prefix)[scenario]
             return await drive(op, concurrency, operations)
@@ -153,7 +161,7 @@ def run_aiohttp(scenario: str, concurrency: int, operations: int, port: int) -> 
                             seen += 1
                     return seen
 
-                return await watch_events(collect, port, prefix, operations)
+                return await watch_events(v2_start(collect, port), "v2", port, prefix, operations)
 
             async def get(i: int) -> object:
                 async with session.get(base + keys(prefix, i)) as r:
@@ -199,7 +207,7 @@ def run_old_aio_etcd(
                         seen += 1
                     return seen
 
-                return await watch_events(collect, port, prefix, operations)
+                return await watch_events(v2_start(collect, port), "v2", port, prefix, operations)
 
             op = documented_ops(client, prefix)[scenario]
             return await drive(op, concurrency, operations)
@@ -241,7 +249,7 @@ def run_python_etcd(
         async def collect(start: int) -> int:
             return await asyncio.to_thread(collect_sync, start)
 
-        return asyncio.run(watch_events(collect, port, prefix, operations))
+        return asyncio.run(watch_events(v2_start(collect, port), "v2", port, prefix, operations))
 
     def put(i: int) -> object:
         return client().write(keys(prefix, i), i)
@@ -268,51 +276,219 @@ def run_python_etcd(
     return figures(latencies, time.perf_counter() - wall, time.process_time() - cpu)
 
 
+# -- the v3 clients ----------------------------------------------------------------------
+
+
+def run_aetcd(scenario: str, concurrency: int, operations: int, port: int) -> dict[str, float]:
+    # aetcd 1.0.0 (asyncio over gRPC, the v3 API), in a virtualenv of its own; untyped.
+    aetcd: Any = importlib.import_module("aetcd")
+
+    async def run() -> dict[str, float]:
+        prefix = f"/bench/{uuid.uuid4().hex}"
+        async with aetcd.Client(port=port) as client:
+            for i in range(64):
+                await client.put(keys(prefix, i).encode(), b"0")
+            if scenario == "watch":
+
+                async def prepare() -> Callable[[], Awaitable[int]]:
+                    # Returns once etcd has created the watch.
+                    watch = await client.watch_prefix(f"{prefix}/".encode())
+
+                    async def collect() -> int:
+                        seen = 0
+                        async for _event in watch:
+                            seen += 1
+                            if seen == operations:
+                                break
+                        await watch.cancel()
+                        return seen
+
+                    return collect
+
+                return await watch_events(prepare, "v3", port, prefix, operations)
+
+            async def put(i: int) -> object:
+                return await client.put(keys(prefix, i).encode(), str(i).encode())
+
+            async def get(i: int) -> object:
+                return await client.get(keys(prefix, i).encode())
+
+            async def cas(i: int) -> object:
+                key = f"{prefix}/cas{i}".encode()
+                await client.put(key, b"a")
+                return await client.replace(key, b"a", b"b")
+
+            return await drive(
+                {"put": put, "get": get, "cas": cas}[scenario], concurrency, operations
+            )
+
+    return asyncio.run(run())
+
+
+def run_etcd_client(
+    scenario: str, concurrency: int, operations: int, port: int
+) -> dict[str, float]:
+    # etcd-client-py 0.5.1 (Rust's etcd-client through PyO3, the v3 API); untyped here.
+    ec: Any = importlib.import_module("etcd_client")
+
+    async def run() -> dict[str, float]:
+        prefix = f"/bench/{uuid.uuid4().hex}"
+        async with ec.Client([f"http://127.0.0.1:{port}"]).connect() as client:
+            for i in range(64):
+                await client.put(keys(prefix, i).encode(), b"0")
+            if scenario == "watch":
+
+                async def prepare() -> Callable[[], Awaitable[int]]:
+                    ready = ec.CondVar()
+                    events = client.watch_prefix(f"{prefix}/".encode(), ready_event=ready)
+
+                    async def collect() -> int:
+                        seen = 0
+                        async for _event in events:
+                            seen += 1
+                            if seen == operations:
+                                break
+                        return seen
+
+                    collecting = asyncio.ensure_future(collect())
+                    await ready.wait()  # the watch is created: nothing written after is missed
+
+                    async def wait() -> int:
+                        seen: int = await collecting
+                        return seen
+
+                    return wait
+
+                return await watch_events(prepare, "v3", port, prefix, operations)
+
+            async def put(i: int) -> object:
+                return await client.put(keys(prefix, i).encode(), str(i).encode())
+
+            async def get(i: int) -> object:
+                return await client.get(keys(prefix, i).encode())
+
+            async def cas(i: int) -> object:
+                key = f"{prefix}/cas{i}".encode()
+                await client.put(key, b"a")
+                swap = ec.Txn().when([ec.Compare.value(key, ec.CompareOp.EQUAL, b"a")])
+                return await client.txn(swap.and_then([ec.TxnOp.put(key, b"b")]))
+
+            return await drive(
+                {"put": put, "get": get, "cas": cas}[scenario], concurrency, operations
+            )
+
+    return asyncio.run(run())
+
+
+def run_k3etcd(scenario: str, concurrency: int, operations: int, port: int) -> dict[str, float]:
+    # k3etcd 0.2.3: blocking, the v2 API, one caller (concurrency 1 only); untyped.
+    k3etcd: Any = importlib.import_module("k3etcd")
+    if concurrency != 1:
+        raise SystemExit("k3etcd runs at concurrency 1 only")
+    client = k3etcd.Client(port=port)
+    prefix = f"/bench/{uuid.uuid4().hex}"
+    for i in range(64):
+        client.write(keys(prefix, i), "0")
+    if scenario == "watch":
+
+        def collect_sync(start: int) -> int:
+            index = start
+            seen = 0
+            while seen < operations:
+                # Its watch() reads the key first and, for a directory, moves a given index
+                # up to the newest, skipping its children's changes in between; _watch is
+                # the same wait request without that read.
+                event = client._watch(prefix, waitindex=index, recursive=True)
+                index = event.modifiedIndex + 1
+                seen += 1
+            return seen
+
+        async def collect(start: int) -> int:
+            return await asyncio.to_thread(collect_sync, start)
+
+        return asyncio.run(watch_events(v2_start(collect, port), "v2", port, prefix, operations))
+
+    def put(i: int) -> object:
+        return client.write(keys(prefix, i), str(i))
+
+    def get(i: int) -> object:
+        return client.read(keys(prefix, i))
+
+    def cas(i: int) -> object:
+        key = f"{prefix}/cas{i}"
+        client.write(key, "a")
+        return client.write(key, "b", prevValue="a")
+
+    op = {"put": put, "get": get, "cas": cas}[scenario]
+    latencies: list[float] = []
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(operations):
+        started = time.perf_counter()
+        op(i)
+        latencies.append(time.perf_counter() - started)
+    return figures(latencies, time.perf_counter() - wall, time.process_time() - cpu)
+
+
 # -- watching ---------------------------------------------------------------------------
+
+Prepare = Callable[[], Awaitable[Callable[[], Awaitable[int]]]]
+
+
+def v2_index(port: int) -> int:
+    """The v2 store's next index (stdlib only: every virtualenv has it)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/keys/", timeout=10) as reply:
+        return int(reply.headers["X-Etcd-Index"]) + 1
+
+
+def v2_start(collect: Callable[[int], Awaitable[int]], port: int) -> Prepare:
+    """A v2 watcher from the next index: a slow start misses nothing."""
+
+    async def prepare() -> Callable[[], Awaitable[int]]:
+        start = v2_index(port)
+        return lambda: collect(start)
+
+    return prepare
 
 
 async def watch_events(
-    collect: Callable[[int], Awaitable[int]], port: int, prefix: str, count: int
+    prepare: Prepare, api: str, port: int, prefix: str, count: int
 ) -> dict[str, float]:
-    """Events per second delivered while 32 writers (bare aiohttp, the same for every
-    contender) write ``count`` changes; CPU time includes the writers'.
+    """Events per second delivered to one watcher of ``prefix`` while a writer process
+    (:mod:`_writer`, the same for every watcher of an API) writes ``count`` changes, from
+    the first write to the last event; CPU time is the watcher's alone."""
+    from _writer import Writer  # beside this file
 
-    The watcher starts at the next index, so a slow start on a busy machine misses nothing.
-    """
-    import aiohttp
-
-    base = f"http://127.0.0.1:{port}/v2/keys"
-    async with aiohttp.ClientSession() as session, session.get(base + "/") as reply:
-        start = int(reply.headers["X-Etcd-Index"]) + 1
-    watching = asyncio.ensure_future(collect(start))
-    await asyncio.sleep(0.3)
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
-    todo = iter(range(count))
-    cpu, wall = time.process_time(), time.perf_counter()
-    async with aiohttp.ClientSession() as session:
-
-        async def writer() -> None:
-            for i in todo:
-                async with session.put(
-                    base + keys(prefix, i), data=f"value={i}", headers=form
-                ) as r:
-                    await r.read()
-
-        await asyncio.gather(*(writer() for _ in range(32)))
-    seen = await asyncio.wait_for(watching, 60)
-    elapsed = time.perf_counter() - wall
+    python = os.environ.get(f"BENCH_{api.upper()}_WRITER_PYTHON", sys.executable)
+    writer = await Writer.start(python, api, prefix, count, port)
+    try:
+        consume = await prepare()
+        watching = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.3)  # the watcher's request is on its way or answered
+        cpu, wall = time.process_time(), time.perf_counter()
+        writer.go()
+        seen = await asyncio.wait_for(watching, 120)
+        elapsed = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+    except BaseException:
+        await writer.kill()
+        raise
+    written = await writer.finish()
     return {
         "events_per_s": seen / elapsed,
-        "cpu_us_per_op": 1e6 * (time.process_time() - cpu) / seen,
+        "cpu_us_per_op": 1e6 * cpu / seen,
+        "writer_per_s": written,
     }
 
 
 RUNNERS: dict[str, Callable[[str, int, int, int], dict[str, float]]] = {
-    "aio_etcd": run_aio_etcd,
-    "aio_etcd-lean": lambda *args: run_aio_etcd(*args, lean=True),
+    "aio_etcd": lambda *args: run_aio_etcd(*args, lean=True),
+    "aio_etcd-aiohttp": lambda *args: run_aio_etcd(*args, lean=False),
     "aiohttp": run_aiohttp,
     "aio-etcd-0.4": run_old_aio_etcd,
     "python-etcd": run_python_etcd,
+    "aetcd": run_aetcd,
+    "etcd-client-py": run_etcd_client,
+    "k3etcd": run_k3etcd,
 }
 
 if __name__ == "__main__":
