@@ -214,10 +214,11 @@ class LeanTransport:
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
-        where, data = self._encode(method, url, None, headers)
+        where, data = self._encode(method, url, body, headers)
         # The time limit is for the headers; a stream may then stay quiet forever.
         with deadline(self._deadlines, method, url, timeout), _translated(method, url, timeout):
             connection = await self._exchange((True, where), data, method, url, whole=False)

@@ -5,7 +5,8 @@
   next member when one fails, and is retried with jittered backoff while the cluster has no
   leader (errorCode 300 "raft proposal dropped", 301, HTTP 5xx).
 - A write moves on only when it certainly never reached a member (it could not connect) or
-  etcd said it did not propose it. When it may have been applied, it is not repeated: it
+  etcd said it did not propose it (v2 errorCode 300 "raft proposal dropped"; v3 "no leader",
+  "not leader", "too many requests"). When it may have been applied, it is not repeated: it
   fails with :class:`~aio_etcd.EtcdOutcomeUnknown`.
 - When the deadline passes, the error lists what each member said.
 """
@@ -28,9 +29,11 @@ from ._exceptions import (
     EtcdRaftInternalError,
     EtcdTimedOut,
     EtcdTLSFailed,
+    EtcdTooManyRequests,
     EtcdUnexpectedResponse,
     EtcdWatchTimedOut,
 )
+from .models.v3.error import GatewayError
 
 T = TypeVar("T")
 
@@ -73,9 +76,17 @@ class RetryPolicy:
             return "raise"  # a certificate does not get better by asking again
         if isinstance(error, EtcdConnectionFailed):
             return "retry" if repeatable or not error.sent else "unknown"
+        if isinstance(error, EtcdTooManyRequests):
+            return "retry"  # v3: shed before proposing
         busy = isinstance(error, EtcdRaftInternalError | EtcdLeaderElectionInProgress)
         if repeatable:
-            server_down = error.status is not None and error.status >= 500
+            # A v3 error's class says whether to retry: the gateway answers 500 for definite
+            # errors too (gRPC code 2, e.g. a lock on an unknown lease).
+            server_down = (
+                error.status is not None
+                and error.status >= 500
+                and not isinstance(error.payload, GatewayError)
+            )
             return "retry" if busy or server_down else "raise"
         if isinstance(error, EtcdLeaderElectionInProgress):
             return "retry"

@@ -83,12 +83,13 @@ class Transport(Protocol):
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
-        """Send ``method url`` and give the reply as soon as its headers arrive; reading
-        has no time limit, ``timeout`` bounds getting the headers. The connection is
-        released when the context ends."""
+        """Send ``method url`` (with ``body``, if given, and its Content-Length) and give
+        the reply as soon as its headers arrive; reading has no time limit, ``timeout``
+        bounds getting the headers. The connection is released when the context ends."""
         ...
 
     async def aclose(self) -> None:
@@ -183,6 +184,7 @@ class AiohttpTransport:
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AsyncIterator[HttpStream]:
@@ -193,6 +195,7 @@ class AiohttpTransport:
                 session.request(
                     method,
                     URL(url, encoded=True),
+                    data=_payload(body),
                     headers=headers,
                     timeout=self._connect_only,
                     allow_redirects=False,

@@ -75,10 +75,11 @@ class RecordingTransport:
         method: str,
         url: str,
         *,
+        body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None,
     ) -> AbstractAsyncContextManager[HttpStream]:
-        self.sent.append(Sent(method, url, None, headers, timeout, True))
+        self.sent.append(Sent(method, url, body, headers, timeout, True))
         raise AssertionError(f"no streaming request expected: {method} {url}")
 
     async def aclose(self) -> None:

@@ -20,6 +20,7 @@ import aio_etcd as etcd
 from aio_etcd import _client
 from aio_etcd._lean import LeanTransport
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
+from aio_etcd._v3 import _client as _v3_client
 
 pytest_plugins = ["pytester"]
 
@@ -36,6 +37,7 @@ def transport_under_test() -> Iterator[str]:
         if name == "lean":
             # Same keywords (ssl_context, per_host_pool_size): the class stands in as it is.
             patch.setattr(_client, "AiohttpTransport", LeanTransport)
+            patch.setattr(_v3_client, "AiohttpTransport", LeanTransport)
         yield name
 
 
