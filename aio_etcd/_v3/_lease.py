@@ -70,16 +70,14 @@ async def keep_alive_once(
     Raises :class:`~aio_etcd.EtcdLeaseNotFound` when the reply has no TTL: the lease
     expired or was revoked.
     """
-    request = LeaseKeepAliveRequest(id=number)
-    # Streamed on the gateway, but one message in gives exactly one out.
-    if endpoint is None:
-        reply = await gateway.call(
-            "lease/keepalive", request, LeaseKeepAliveResponse, timeout=timeout, repeatable=True
-        )
-    else:
-        reply = await gateway.call_on(
-            endpoint, "lease/keepalive", request, LeaseKeepAliveResponse, timeout=timeout
-        )
+    reply = await gateway.first(
+        "lease/keepalive",
+        LeaseKeepAliveRequest(id=number),
+        LeaseKeepAliveResponse,
+        timeout=timeout,
+        repeatable=True,  # renewing twice is harmless
+        endpoint=endpoint,
+    )
     if reply.ttl <= 0:
         raise EtcdLeaseNotFound(f"lease {number} not found: it expired or was revoked")
     return reply
