@@ -9,6 +9,7 @@ message (reference etcd-v3-gateway.md §2.5). TTLs are whole seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
@@ -283,7 +284,7 @@ class Lease:
         await self._stop()
         if self._lost:
             return
-        try:
+        with contextlib.suppress(EtcdLeaseNotFound):  # gone already
             await self._gateway.call(
                 "lease/revoke",
                 LeaseRevokeRequest(id=self._id),
@@ -291,8 +292,6 @@ class Lease:
                 timeout=check_timeout(timeout, self._gateway.read_timeout),
                 repeatable=True,
             )
-        except EtcdLeaseNotFound:
-            pass  # gone already
 
     async def __aenter__(self) -> Lease:
         return await self.grant()

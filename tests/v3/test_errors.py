@@ -90,9 +90,7 @@ async def test_plain_text_404_means_no_gateway(fake: FakeGateway) -> None:
     assert caught.value.status == 404 and "etcd is older than 3.4" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    "recorded", ["html-502.http", "truncated-200.http", "garbage-200.http"]
-)
+@pytest.mark.parametrize("recorded", ["html-502.http", "truncated-200.http", "garbage-200.http"])
 async def test_garbage_is_an_unexpected_response(fake: FakeGateway, recorded: str) -> None:
     fake.routes["/v3/kv/range"] = recorded
     fake.routes["/v3/kv/put"] = recorded
@@ -113,7 +111,11 @@ async def test_garbage_is_an_unexpected_response(fake: FakeGateway, recorded: st
 @pytest.mark.parametrize(
     ("recorded", "read", "write"),
     [
-        ("unary-3.6-no-leader.http", etcd.EtcdLeaderElectionInProgress, etcd.EtcdLeaderElectionInProgress),
+        (
+            "unary-3.6-no-leader.http",
+            etcd.EtcdLeaderElectionInProgress,
+            etcd.EtcdLeaderElectionInProgress,
+        ),
         ("unary-too-many-requests.http", etcd.EtcdTooManyRequests, etcd.EtcdTooManyRequests),
         ("unary-request-timed-out.http", etcd.EtcdRaftInternalError, etcd.EtcdOutcomeUnknown),
         ("unary-context-deadline.http", etcd.EtcdRaftInternalError, etcd.EtcdOutcomeUnknown),

@@ -25,6 +25,7 @@ async def test_put_then_get_round_trips_bytes(client: etcd.Etcd3Client, prefix: 
 
 # -- auth tokens ---------------------------------------------------------------------------
 
+
 def post(port: int, path: str, document: dict[str, object], token: str | None = None) -> object:
     connection = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
     try:
@@ -49,12 +50,16 @@ def auth_server() -> Iterator[LocalEtcd]:
         yield server
 
 
+def token_of(client: etcd.Etcd3Client) -> str | None:
+    return client._gateway.tokens.token
+
+
 async def test_a_token_is_fetched_lazily_and_sent(auth_server: LocalEtcd) -> None:
     client = etcd.Etcd3Client(port=auth_server.port, username="root", password="rootpw")
-    assert "rootpw" not in repr(client) and client._gateway.tokens.token is None
+    assert "rootpw" not in repr(client) and token_of(client) is None
     async with client:
         await client.put(b"/auth/k", b"v")
-        token = client._gateway.tokens.token
+        token = token_of(client)
         assert token is not None and "rootpw" not in repr(client._gateway.tokens)
         kv = await client.get(b"/auth/k")
         assert kv is not None and kv.value == b"v"
@@ -76,7 +81,9 @@ async def test_auth_errors(auth_server: LocalEtcd) -> None:
         with pytest.raises(etcd.EtcdInsufficientPermissions, match="user name is empty"):
             await anonymous.get(b"/auth/k")
     async with etcd.Etcd3Client(port=auth_server.port, username="root", password="bad") as wrong:
-        with pytest.raises(etcd.EtcdInsufficientPermissions, match="authentication failed") as caught:
+        with pytest.raises(
+            etcd.EtcdInsufficientPermissions, match="authentication failed"
+        ) as caught:
             await wrong.get(b"/auth/k")
         assert "bad" not in str(caught.value).replace("authentication failed", "")
     async with etcd.Etcd3Client(port=auth_server.port, username="reader", password="pw") as reader:

@@ -58,14 +58,16 @@ async def test_limit_sort_and_projection(client: etcd.Etcd3Client, prefix: bytes
 async def test_revision_filters(client: etcd.Etcd3Client, prefix: bytes) -> None:
     revs = await fill(client, prefix, b"abcd")
     await client.put(prefix + b"a", b"again")  # mod revision moves, create revision stays
-    newest = (await client.get(prefix + b"a"))
+    newest = await client.get(prefix + b"a")
     assert newest is not None
     mod = await client.get_prefix(prefix, min_mod_revision=revs[2])
     assert sorted(kv.key[-1:] for kv in mod.kvs) == [b"a", b"c", b"d"]
     assert mod.count == 4  # count ignores the filters (reference §2.3)
     mod_max = await client.get_prefix(prefix, max_mod_revision=revs[1])
     assert [kv.key[-1:] for kv in mod_max.kvs] == [b"b"]
-    created = await client.get_prefix(prefix, min_create_revision=revs[1], max_create_revision=revs[2])
+    created = await client.get_prefix(
+        prefix, min_create_revision=revs[1], max_create_revision=revs[2]
+    )
     assert [kv.key[-1:] for kv in created.kvs] == [b"b", b"c"]
     old = await client.get(prefix + b"a", revision=revs[0])
     assert old is not None and old.value == b"va"
@@ -174,7 +176,9 @@ async def test_nfc_and_nfd_are_two_keys(client: etcd.Etcd3Client, prefix: bytes)
     assert {kv.key: kv.value for kv in found.kvs} == {nfc.encode(): b"nfc", nfd.encode(): b"nfd"}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(key=st.binary(min_size=1, max_size=40), value=st.binary(max_size=200))
 def test_odd_bytes_round_trip(etcd3_server: object, key: bytes, value: bytes) -> None:
     from aio_etcd._server import LocalEtcd

@@ -9,9 +9,7 @@ import pytest
 import aio_etcd as etcd
 
 
-async def test_grant_info_keys_list_refresh_revoke(
-    client: etcd.Etcd3Client, prefix: bytes
-) -> None:
+async def test_grant_info_keys_list_refresh_revoke(client: etcd.Etcd3Client, prefix: bytes) -> None:
     granted = await client.grant_lease(20)
     assert granted.id > 0 and granted.ttl == 20
     await client.put(prefix + b"a", b"1", lease=granted)
@@ -60,7 +58,7 @@ async def test_a_managed_lease_outlives_its_ttl_and_is_revoked_on_exit(
         assert not lease.lost
         info = await client.get_lease_info(lease)
         assert info.ttl > 0
-    assert not lease.alive and not lease.lost
+    assert (lease.alive, lease.lost) == (False, False)
     assert await client.get(prefix + b"k") is None  # revoked on exit
     await asyncio.wait_for(lease.wait_lost(), 1)  # revoked: held no more
 

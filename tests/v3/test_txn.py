@@ -100,11 +100,20 @@ async def test_revision_and_lease_targets(client: etcd.Etcd3Client, prefix: byte
 async def test_missing_key_semantics(client: etcd.Etcd3Client, prefix: bytes) -> None:
     """Reference §8: on a missing key every VALUE compare is false; the others compare as 0."""
     missing = prefix + b"missing"
-    for compare in (Value(missing) == b"", Value(missing) != b"x", Value(missing) < b"\xff",
-                    Value(missing) > b""):
+    for compare in (
+        Value(missing) == b"",
+        Value(missing) != b"x",
+        Value(missing) < b"\xff",
+        Value(missing) > b"",
+    ):
         assert not (await client.transaction([compare])).succeeded, compare
-    for compare in (Version(missing) == 0, CreateRevision(missing) == 0,
-                    ModRevision(missing) == 0, LeaseId(missing) == 0, Version(missing) < 1):
+    for compare in (
+        Version(missing) == 0,
+        CreateRevision(missing) == 0,
+        ModRevision(missing) == 0,
+        LeaseId(missing) == 0,
+        Version(missing) < 1,
+    ):
         assert (await client.transaction([compare])).succeeded, compare
 
 
