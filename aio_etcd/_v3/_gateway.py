@@ -315,7 +315,8 @@ class GatewayStream(Generic[R]):
         self._reply = reply
         self._url = url
         self._check = check
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        # Invalid UTF-8 cannot be JSON anyway: it is reported as such, not as a codec error.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
         self._ended = False
 
@@ -347,7 +348,7 @@ class GatewayStream(Generic[R]):
             chunk = await self._http.readline()
             if not chunk:
                 self._ended = True
-                tail = self._decoder.decode(b"", final=False)
+                tail = self._decoder.decode(b"", final=True)
                 self._buffer += tail
                 continue
             self._buffer += self._decoder.decode(chunk)

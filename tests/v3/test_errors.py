@@ -202,3 +202,93 @@ async def test_a_real_etcd_without_the_gateway() -> None:
         async with Etcd3Client(port=server.port) as client:
             with pytest.raises(etcd.EtcdAPIUnavailable, match="gateway"):
                 await client.get(b"k")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "code", "message"),
+    [
+        # 1: 3.4/3.5 unary; the string error when there is no message
+        (
+            400,
+            b'{"error":"etcdserver: key is not provided","code":3}',
+            etcd.EtcdValueError,
+            3,
+            "etcdserver: key is not provided",
+        ),
+        # 2: 3.6 unary, no "error" key
+        (
+            404,
+            b'{"code":5,"message":"etcdserver: member not found","details":[]}',
+            etcd.EtcdKeyNotFound,
+            5,
+            "etcdserver: member not found",
+        ),
+        # 3 and 4, when they come before any message (as the whole reply)
+        (
+            503,
+            b'{"error":{"grpc_code":14,"message":"etcdserver: not leader"}}',
+            etcd.EtcdLeaderElectionInProgress,
+            14,
+            "etcdserver: not leader",
+        ),
+        (
+            401,
+            b'{"error":{"code":16,"message":"etcdserver: invalid auth token","details":[]}}',
+            etcd.EtcdInsufficientPermissions,
+            16,
+            "etcdserver: invalid auth token",
+        ),
+        # status is the truth; the code refines it; unknown messages fall back to the code
+        (
+            500,
+            b'{"code":2,"message":"election: no leader"}',
+            etcd.EtcdException,
+            2,
+            "election: no leader",
+        ),
+        (
+            403,
+            b'{"code":7,"message":"etcdserver: permission denied"}',
+            etcd.EtcdInsufficientPermissions,
+            7,
+            "etcdserver: permission denied",
+        ),
+        (
+            400,
+            b'{"code":11,"message":"etcdserver: too large lease TTL"}',
+            etcd.EtcdValueError,
+            11,
+            "etcdserver: too large lease TTL",
+        ),
+    ],
+)
+def test_every_error_shape_is_read(
+    status: int, body: bytes, kind: type[etcd.EtcdException], code: int, message: str
+) -> None:
+    from aio_etcd._v3._errors import error_for_reply
+
+    error = error_for_reply(status, body, "http://127.0.0.1:1/v3/kv/range")
+    assert type(error) is kind
+    assert isinstance(error.payload, GatewayError)
+    assert (error.payload.code, error.payload.message, error.status) == (code, message, status)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (404, b"404 page not found\n", etcd.EtcdAPIUnavailable),
+        (401, b"Unauthorized", etcd.EtcdInsufficientPermissions),
+        (405, b"Method Not Allowed\n", etcd.EtcdUnexpectedResponse),
+        (400, b'{"error":', etcd.EtcdUnexpectedResponse),
+        (400, b"{}", etcd.EtcdUnexpectedResponse),
+        (400, b'["a"]', etcd.EtcdUnexpectedResponse),
+        (502, b"<html>bad gateway</html>", etcd.EtcdUnexpectedResponse),
+    ],
+)
+def test_replies_that_are_not_gateway_errors(
+    status: int, body: bytes, kind: type[etcd.EtcdException]
+) -> None:
+    from aio_etcd._v3._errors import error_for_reply
+
+    error = error_for_reply(status, body, "http://127.0.0.1:1/v3/kv/range")
+    assert type(error) is kind and error.status == status
