@@ -5,18 +5,23 @@ The tree (v2 error codes on the right)::
     EtcdException
     ├── EtcdKeyError
     │   ├── EtcdKeyNotFound ................ 100
+    │   │   └── EtcdLeaseNotFound .......... v3: requested lease not found (or expired)
     │   ├── EtcdNotFile .................... 102
     │   ├── EtcdNotDir ..................... 104
     │   ├── EtcdAlreadyExist ............... 105
     │   └── EtcdRootReadOnly ............... 107
     ├── EtcdValueError (ValueError) ........ 200-212, and arguments rejected before sending
     │   ├── EtcdCompareFailed .............. 101
-    │   └── EtcdDirNotEmpty ................ 108
+    │   ├── EtcdDirNotEmpty ................ 108
+    │   └── EtcdFutureRevision ............. v3: a revision the store has not reached
     ├── EtcdInsufficientPermissions ........ 110, HTTP 401
     ├── EtcdRaftInternalError .............. 300 (no quorum, request timed out in raft)
     ├── EtcdLeaderElectionInProgress ....... 301
     ├── EtcdWatcherCleared ................. 400
     ├── EtcdEventIndexCleared .............. 401 (the watch history no longer holds the index)
+    │   └── EtcdCompacted .................. v3: the revision was compacted away
+    ├── EtcdNoSpace ........................ v3: database space exceeded (an alarm is raised)
+    ├── EtcdTooManyRequests ................ v3: the server sheds load (never proposed)
     ├── EtcdClusterIdChanged
     ├── EtcdLockExpired
     ├── EtcdAPIUnavailable ................. the server does not serve this API (v2 disabled)
@@ -31,9 +36,11 @@ The tree (v2 error codes on the right)::
     StopWatching (BaseException): raised by an eternal_watch callback to end the watch.
 
 Every error that comes from the server carries ``payload`` (an
-:class:`~aio_etcd.models.ErrorPayload`, also readable as ``payload['errorCode']``) and the HTTP
-``status``. Codes without a class of their own raise :class:`EtcdException` itself, payload
-included. Wrong argument types raise :class:`TypeError`; wrong values raise
+:class:`~aio_etcd.models.ErrorPayload`, also readable as ``payload['errorCode']``; from the v3
+API a :class:`~aio_etcd.models.v3.GatewayError` with the gRPC ``code`` and ``message``) and the
+HTTP ``status``; v3 errors are classified by gRPC code and message in
+``aio_etcd/_v3/_errors.py``. Codes without a class of their own raise :class:`EtcdException`
+itself, payload included. Wrong argument types raise :class:`TypeError`; wrong values raise
 :class:`EtcdValueError` before anything is sent.
 """
 
@@ -47,17 +54,21 @@ __all__ = [
     "EtcdAPIUnavailable",
     "EtcdAlreadyExist",
     "EtcdClusterIdChanged",
+    "EtcdCompacted",
     "EtcdCompareFailed",
     "EtcdConnectionFailed",
     "EtcdDirNotEmpty",
     "EtcdDiscoveryFailed",
     "EtcdEventIndexCleared",
     "EtcdException",
+    "EtcdFutureRevision",
     "EtcdInsufficientPermissions",
     "EtcdKeyError",
     "EtcdKeyNotFound",
     "EtcdLeaderElectionInProgress",
+    "EtcdLeaseNotFound",
     "EtcdLockExpired",
+    "EtcdNoSpace",
     "EtcdNotDir",
     "EtcdNotFile",
     "EtcdOutcomeUnknown",
@@ -65,6 +76,7 @@ __all__ = [
     "EtcdRootReadOnly",
     "EtcdTLSFailed",
     "EtcdTimedOut",
+    "EtcdTooManyRequests",
     "EtcdUnexpectedResponse",
     "EtcdValueError",
     "EtcdWatchTimedOut",
@@ -115,6 +127,11 @@ class EtcdRootReadOnly(EtcdKeyError):
     """The root directory cannot be written or deleted (107)."""
 
 
+class EtcdLeaseNotFound(EtcdKeyNotFound):
+    """v3: the lease does not exist, or has expired or been revoked (gRPC NotFound
+    ``requested lease not found``, or a keep-alive reply without a TTL)."""
+
+
 class EtcdValueError(EtcdException, ValueError):
     """A value in the request is not acceptable (200-212, or rejected before sending)."""
 
@@ -125,6 +142,11 @@ class EtcdCompareFailed(EtcdValueError):
 
 class EtcdDirNotEmpty(EtcdValueError):
     """The directory is not empty; delete it with ``recursive=True`` (108)."""
+
+
+class EtcdFutureRevision(EtcdValueError):
+    """v3: a read asked for a revision the store has not reached yet (gRPC OutOfRange
+    ``mvcc: required revision is a future revision``)."""
 
 
 class EtcdInsufficientPermissions(EtcdException):
@@ -149,6 +171,36 @@ class EtcdEventIndexCleared(EtcdException):
     ``payload.index`` is the server's current index: read the key again and watch from
     there plus one.
     """
+
+
+class EtcdCompacted(EtcdEventIndexCleared):
+    """v3: the revision asked for was compacted away (gRPC OutOfRange ``mvcc: required
+    revision has been compacted``, or a watch canceled with ``compact_revision``).
+
+    ``compact_revision`` is the oldest revision still available when the server said it (a
+    watch does), else ``None``: read again at the current revision.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        payload: ErrorPayload | None = None,
+        *,
+        status: int | None = None,
+        compact_revision: int | None = None,
+    ) -> None:
+        super().__init__(message, payload, status=status)
+        self.compact_revision = compact_revision
+
+
+class EtcdNoSpace(EtcdException):
+    """v3: the database exceeded its quota (``mvcc: database space exceeded``); etcd refuses
+    writes until space is freed (compact, defragment) and the NOSPACE alarm is disarmed."""
+
+
+class EtcdTooManyRequests(EtcdException):
+    """v3: the member sheds load (``etcdserver: too many requests``); the request was not
+    proposed, so it is retried, writes included."""
 
 
 class EtcdClusterIdChanged(EtcdException):

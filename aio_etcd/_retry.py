@@ -7,7 +7,8 @@
 - A member that answers, but not as etcd (a proxy's error page), counts as one that cannot
   be reached: when no member can be reached for a few rounds, the call gives up early.
 - A write moves on when it certainly never reached a member (it could not connect) or etcd
-  said it did not propose it. An unconditional set or a refresh also moves on when it may
+  said it did not propose it (v2 errorCode 300 "raft proposal dropped"; v3 "no leader",
+  "not leader", "too many requests"). An unconditional set or a refresh also moves on when it may
   have been applied, since applying it twice ends in the same state (etcd's own v2 client
   does the same; ``retry_unconditional_writes=False`` turns it off). Any other write that
   may have been applied is not repeated: it fails with
@@ -35,8 +36,10 @@ from ._exceptions import (
     EtcdRaftInternalError,
     EtcdTimedOut,
     EtcdTLSFailed,
+    EtcdTooManyRequests,
     EtcdUnexpectedResponse,
 )
+from .models.v3.error import GatewayError
 
 T = TypeVar("T")
 
@@ -100,9 +103,17 @@ class RetryPolicy:
 def _verdict(error: EtcdException, repeatable: bool) -> Verdict:
     if isinstance(error, EtcdConnectionFailed):
         return "retry" if repeatable or not error.sent else "unknown"
+    if isinstance(error, EtcdTooManyRequests):
+        return "retry"  # v3: shed before proposing
     busy = isinstance(error, EtcdRaftInternalError | EtcdLeaderElectionInProgress)
     if repeatable:
-        server_down = error.status is not None and error.status >= 500
+        # A v3 error's class says whether to retry: the gateway answers 500 for definite
+        # errors too (gRPC code 2, e.g. a lock on an unknown lease).
+        server_down = (
+            error.status is not None
+            and error.status >= 500
+            and not isinstance(error.payload, GatewayError)
+        )
         return "retry" if busy or server_down else "raise"
     if isinstance(error, EtcdLeaderElectionInProgress):
         return "retry"

