@@ -236,13 +236,29 @@ class _AiohttpStream:
         self._response = response
         self._method = method
         self._url = url
+        self._buffer = bytearray()
 
     async def readline(self) -> bytes:
+        # Split here, not with aiohttp's readline, which refuses lines over 128-512 KiB
+        # (a watch event with a 1 MiB value is one line).
+        buffer, searched = self._buffer, 0
         with _translated(self._method, self._url, None):
-            try:
-                return await self._response.content.readline()
-            except RuntimeError as exc:  # aiohttp's "Connection closed."
-                raise aiohttp.ClientConnectionError(str(exc)) from exc
+            while True:
+                end = buffer.find(b"\n", searched)
+                if end >= 0:
+                    line = bytes(buffer[: end + 1])
+                    del buffer[: end + 1]
+                    return line
+                searched = len(buffer)
+                try:
+                    data = await self._response.content.readany()
+                except RuntimeError as exc:  # aiohttp's "Connection closed."
+                    raise aiohttp.ClientConnectionError(str(exc)) from exc
+                if not data:
+                    line = bytes(buffer)
+                    buffer.clear()
+                    return line
+                buffer += data
 
     async def read(self) -> bytes:
         with _translated(self._method, self._url, None):
