@@ -21,10 +21,11 @@ The rules (etcd 3.4 and 3.5 through the JSON gateway; reference etcd-v3-gateway.
   ``WithRequireLeader``) is left for another member, with jittered backoff. A watch gives up
   when no member lets it start again within the client's read timeout.
 - ``canceled`` with ``compact_revision`` raises :class:`~aio_etcd.EtcdCompacted`, or with
-  ``resync`` reads the watched keys and goes on from that read's revision + 1. A permission
-  ``cancel_reason`` raises :class:`~aio_etcd.EtcdInsufficientPermissions`, after one new
-  token when the client has credentials (a stale token is refused that way, §8). etcd
-  keeps a canceled stream open: it is closed here.
+  ``resync`` reads the watched keys and goes on from that read's revision + 1. A
+  ``cancel_reason`` of ``permission denied`` (3.5) or ``invalid auth token`` (3.4) raises
+  :class:`~aio_etcd.EtcdInsufficientPermissions`, after one new token and a new stream from
+  the same point when the client has credentials (a stale token is refused that way, §8).
+  etcd keeps a canceled stream open: it is closed here.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from ..models.v3.watch import (
 )
 from . import _args as check
 from ._args import KeyLike
+from ._errors import REAUTHENTICATE
 from ._gateway import Gateway, GatewayStream, Part
 from ._kv import key_range, prefix_range
 
@@ -75,6 +77,11 @@ snapshots and progress marks."""
 REQUIRE_LEADER: Mapping[str, str] = {"Grpc-Metadata-hasleader": "true"}
 """gRPC metadata through the gateway: refuse, then end, the watch on a member without a
 leader (clientv3 ``WithRequireLeader``; etcd ``api/v3rpc/interceptor.go``)."""
+
+
+AUTH_REFUSED = ("permission denied", *REAUTHENTICATE)
+"""A ``cancel_reason`` with one of these means the token was refused: stale (3.5 says
+``permission denied``, 3.4 ``invalid auth token``) or without the permission."""
 
 
 class _StatusRequest(V3Request):
@@ -275,7 +282,7 @@ class Watch(Generic[Item]):
             )
         reason = message.cancel_reason or "no reason given"
         payload = GatewayError(code=7, message=reason, http_status=200)
-        if "permission denied" in reason.lower():
+        if any(marker in reason.lower() for marker in AUTH_REFUSED):
             tokens = self._gateway.tokens
             if not self._renewed_token and tokens.username is not None:
                 # A stale token is refused this way too: one new token, then the same point.
