@@ -18,7 +18,7 @@ import pytest_asyncio
 
 import aio_etcd as etcd
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, find_etcd
-from aio_etcd.v3 import Op, Watch, WatchEvent, WatchProgress, WatchSnapshot
+from aio_etcd.v3 import KeyValue, Op, Watch, WatchEvent, WatchProgress, WatchSnapshot
 
 T = TypeVar("T")
 
@@ -543,3 +543,38 @@ async def test_a_watch_without_read_permission_raises(auth_server: LocalEtcd) ->
         with pytest.raises(etcd.EtcdInsufficientPermissions, match="permission denied"):
             await asyncio.wait_for(take(events, 1), 10)
         assert events.endpoint == ""
+
+
+async def test_closing_the_client_ends_its_watches(etcd3_server: LocalEtcd, prefix: bytes) -> None:
+    client = etcd.Etcd3Client(port=etcd3_server.port)
+    events = client.watch(prefix + b"k")
+    waiting = asyncio.create_task(anext(events))
+    await until(lambda: events.endpoint != "")
+    await client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await asyncio.wait_for(waiting, 5)
+    assert events.endpoint == ""
+
+
+async def test_a_resume_drops_what_was_delivered_to_the_event() -> None:
+    # What etcd sends after a reconnect at revision 10, of which one event was yielded:
+    # older events (etcd PR #20290 fixed a server that sent some) and the first of 10 go.
+    async with etcd.Etcd3Client(port=1) as client:
+        watch = client.watch_prefix(b"/p/", start_revision=10)
+    watch._skip = 1
+    sent = [
+        WatchEvent(kv=KeyValue(key=key, mod_revision=revision))
+        for key, revision in [(b"/p/a", 9), (b"/p/a", 10), (b"/p/b", 10), (b"/p/c", 10)]
+    ] + [WatchEvent(type="DELETE", kv=KeyValue(key=b"/p/a", mod_revision=11))]
+    watch._queue(sent)
+    assert [(e.kv.key, e.kv.mod_revision, last) for e, last in watch._pending] == [
+        (b"/p/b", 10, False),
+        (b"/p/c", 10, True),
+        (b"/p/a", 11, True),
+    ]
+    for event, last in list(watch._pending)[:2]:
+        watch._yielded(event.kv.mod_revision, last)
+        assert watch._pending  # (not popped: only the resume point is under test)
+    assert (watch.next_revision, watch._skip) == (11, 0)
+    watch._yielded(11, False)  # a revision the caller left in the middle
+    assert (watch.next_revision, watch._skip) == (11, 1)
