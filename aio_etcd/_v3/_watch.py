@@ -39,6 +39,7 @@ from typing import Generic, Literal, TypedDict, TypeVar, cast, overload
 
 from typing_extensions import Unpack
 
+from .._aio import bounded
 from .._constants import READ_TIMEOUT, WATCH_PROBE_INTERVAL
 from .._exceptions import (
     EtcdCompacted,
@@ -345,7 +346,7 @@ class Watch(Generic[Item]):
             try:
                 # grpc-gateway sends the HTTP headers with the first message, ``created``:
                 # it is already on its way.
-                first = await asyncio.wait_for(stream.next(), timeout)
+                first = await bounded(stream.next(), timeout)
             except BaseException as exc:
                 await self._drop()
                 if isinstance(exc, asyncio.TimeoutError) and not isinstance(exc, EtcdException):
