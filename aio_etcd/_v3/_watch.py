@@ -277,13 +277,17 @@ class Watch(Generic[Item]):
             raise EtcdCompacted(
                 f"etcd compacted revisions up to {message.compact_revision}, and the watch "
                 f"of {self._describe()} was to go on from {self._next_revision} ({endpoint})",
-                GatewayError(code=11, message="mvcc: required revision has been compacted"),
+                GatewayError(
+                    code=11, message="mvcc: required revision has been compacted", http_status=200
+                ),
                 status=200,
                 compact_revision=message.compact_revision,
             )
         reason = message.cancel_reason or "no reason given"
-        payload = GatewayError(code=7, message=reason, http_status=200)
-        if any(marker in reason.lower() for marker in AUTH_REFUSED):
+        refused = any(marker in reason.lower() for marker in AUTH_REFUSED)
+        # The reason is a gRPC status as text; 7 PermissionDenied, else 2 Unknown.
+        payload = GatewayError(code=7 if refused else 2, message=reason, http_status=200)
+        if refused:
             tokens = self._gateway.tokens
             if not self._renewed_token and tokens.username is not None:
                 # A stale token is refused this way too: one new token, then the same point.
@@ -516,7 +520,7 @@ class Watches(Part):
                 connection, within as many seconds) whether it still answers, and leave it
                 if not; ``None`` never asks (default 10).
 
-        Yields and iteration raise:
+        Iterating raises:
             EtcdCompacted: (without ``resync``) the revision to go on from was compacted;
                 ``compact_revision`` is the oldest one left.
             EtcdInsufficientPermissions: the user may not read the keys (after one new
