@@ -101,7 +101,8 @@ class WatchSnapshot(V3Model):
     revision: int
     """The store's revision the snapshot was read at."""
     kvs: list[KeyValue] = Field(default_factory=list)
-    """Every watched key that exists at ``revision``, sorted by key."""
+    """Every watched key that exists at ``revision``, sorted by key (one linearizable
+    range, not paged: a range of many megabytes arrives whole)."""
     compact_revision: int
     """The oldest revision etcd still had when it canceled the watch."""
 
