@@ -15,6 +15,7 @@ Every model of the wire is here too (and in :mod:`aio_etcd.models.v3`).
 from ._v3._client import Etcd3Client
 from ._v3._kv import CreateRevision, LeaseId, ModRevision, Op, RangeOptions, Value, Version
 from ._v3._lease import HasLeaseId, Lease, LeaseLike
+from ._v3._watch import Watch, WatchItem, WatchOptions
 from .models.v3 import *  # noqa: F403 - the models are part of this surface
 from .models.v3 import __all__ as _models
 
@@ -30,5 +31,8 @@ __all__ = [
     "RangeOptions",
     "Value",
     "Version",
+    "Watch",
+    "WatchItem",
+    "WatchOptions",
     *_models,
 ]

@@ -47,9 +47,10 @@ from ._auth import TokenManager
 from ._gateway import Gateway
 from ._kv import KV
 from ._lease import Leases
+from ._watch import Watches
 
 
-class Etcd3Client(KV, Leases):
+class Etcd3Client(KV, Leases, Watches):
     """An asynchronous client of etcd's v3 API (etcd 3.4 and later, v2 API not needed)::
 
         async with aio_etcd.Etcd3Client(port=2379) as client:

@@ -43,6 +43,15 @@ from .txn import (
     TxnRequest,
     TxnResponse,
 )
+from .watch import (
+    WatchCreateRequest,
+    WatchEvent,
+    WatchFilter,
+    WatchProgress,
+    WatchRequest,
+    WatchResponse,
+    WatchSnapshot,
+)
 
 __all__ = [
     "AuthenticateRequest",
@@ -83,4 +92,11 @@ __all__ = [
     "UInt64",
     "V3Model",
     "V3Request",
+    "WatchCreateRequest",
+    "WatchEvent",
+    "WatchFilter",
+    "WatchProgress",
+    "WatchRequest",
+    "WatchResponse",
+    "WatchSnapshot",
 ]
