@@ -13,6 +13,7 @@ Every model of the wire is here too (and in :mod:`aio_etcd.models.v3`).
 """
 
 from ._v3._client import Etcd3Client
+from ._v3._concurrency import Election, Lock
 from ._v3._kv import CreateRevision, LeaseId, ModRevision, Op, RangeOptions, Value, Version
 from ._v3._lease import HasLeaseId, LeaseLike
 from .models.v3 import *  # noqa: F403 - the models are part of this surface
@@ -20,10 +21,12 @@ from .models.v3 import __all__ as _models
 
 __all__ = [
     "CreateRevision",
+    "Election",
     "Etcd3Client",
     "HasLeaseId",
     "LeaseId",
     "LeaseLike",
+    "Lock",
     "ModRevision",
     "Op",
     "RangeOptions",
