@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import Field, ValidationError
 
+from .._aio import bounded
 from .._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdUnexpectedResponse
 from .._retry import Failover
 from .._transport import HttpStream, Transport, origin
@@ -151,6 +152,43 @@ class Gateway:
         """
         self._check_open()
         return self._stream(endpoint, path, request.wire(), reply, timeout, headers)
+
+    async def first(
+        self,
+        path: str,
+        request: V3Request,
+        reply: type[R],
+        *,
+        timeout: float | None,
+        repeatable: bool,
+        endpoint: str | None = None,
+    ) -> R:
+        """The first message of a streamed reply, e.g. of ``lease/keepalive``, where one
+        message in gives one out and the reply ends with the request. With ``endpoint``,
+        on that member only; else as :meth:`call`, with failover.
+
+        Raises as :meth:`call`; :class:`~aio_etcd.EtcdUnexpectedResponse` for a stream that
+        ends without a message.
+        """
+        self._check_open()
+        body = request.wire()
+
+        async def attempt(member: str, seconds: float | None) -> R:
+            deadline = _Deadline(seconds)
+            async with self._stream(member, path, body, reply, seconds, None) as stream:
+                try:
+                    message = await bounded(stream.next(), deadline.left())
+                except asyncio.TimeoutError as exc:
+                    raise EtcdTimedOut(
+                        f"POST {member}/v3/{path}: no reply within {seconds} s", cause=exc
+                    ) from exc
+            if message is None:
+                raise unexpected(200, b"", f"{member}/v3/{path}", "a stream with no message")
+            return message
+
+        if endpoint is not None:
+            return await attempt(endpoint, timeout)
+        return await self.failover.run(attempt, timeout=timeout, repeatable=repeatable)
 
     async def authenticate(
         self, endpoint: str, request: AuthenticateRequest, timeout: float | None
