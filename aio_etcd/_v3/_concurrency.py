@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
@@ -92,7 +92,7 @@ class _WatchResponse(V3Model):
     canceled: bool = False
     cancel_reason: str = ""
     compact_revision: Int64 = 0
-    events: list[_Event] = []
+    events: list[_Event] = []  # noqa: RUF012 - pydantic copies defaults
 
 
 class _Watcher:
@@ -629,7 +629,7 @@ class Election:
         head, _ = await self._head()
         return None if head is None else head.value
 
-    async def observe(self) -> AsyncIterator[bytes | None]:
+    async def observe(self) -> AsyncGenerator[bytes | None, None]:
         """The leader's value now (``None`` while nobody leads), then each change: a new
         leader, a proclamation (even of the same value), and ``None`` when the last
         candidate leaves.

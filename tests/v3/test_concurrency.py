@@ -24,6 +24,18 @@ async def keys_under(client: etcd.Etcd3Client, name: bytes) -> list[bytes]:
     return [kv.key for kv in reply.kvs]
 
 
+async def queued(client: etcd.Etcd3Client, name: bytes, count: int) -> list[bytes]:
+    """The keys of ``name`` once there are ``count`` of them (contenders join on their own
+    time), oldest first."""
+    keys: list[bytes] = []
+    for _ in range(2000):
+        keys = await keys_under(client, name)
+        if len(keys) >= count:
+            return keys
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} keys under {name!r}: {keys}")
+
+
 def lease_of(key: bytes | None) -> int:
     """The lease id a key of the layout is named after."""
     assert key is not None
@@ -33,6 +45,14 @@ def lease_of(key: bytes | None) -> int:
 def held(lock: Lock) -> bool:
     """``lock.is_acquired`` read afresh (mypy keeps what an earlier assert said)."""
     return lock.is_acquired
+
+
+def key_of(lock: Lock) -> bytes | None:
+    return lock.key
+
+
+def leading(election: Election) -> bool:
+    return election.is_leader
 
 
 def etcdctl() -> Path:
@@ -89,8 +109,8 @@ async def silent(process: asyncio.subprocess.Process, seconds: float) -> bool:
 async def test_a_lock_is_one_key_on_its_own_lease(client: etcd.Etcd3Client, prefix: bytes) -> None:
     name = prefix + b"jobs"
     lock = client.lock(name)
-    assert isinstance(lock, Lock) and lock.name == name
-    assert held(lock) is False and lock.key is None and lock.fencing_token is None
+    assert lock.name == name
+    assert held(lock) is False and (lock.key, lock.fencing_token) == (None, None)
     assert await lock.acquire() is True
     assert held(lock)
     assert await lock.acquire() is True  # held already
@@ -102,7 +122,7 @@ async def test_a_lock_is_one_key_on_its_own_lease(client: etcd.Etcd3Client, pref
     assert lock.fencing_token == kv.create_revision
     assert await keys_under(client, name) == [lock.key]
     await lock.release()
-    assert held(lock) is False and lock.key is None
+    assert held(lock) is False and key_of(lock) is None
     assert await keys_under(client, name) == []
     assert (await client.get_lease_info(lease)).ttl == -1  # revoked, not left to expire
     await lock.release()  # safe when not held
@@ -110,7 +130,7 @@ async def test_a_lock_is_one_key_on_its_own_lease(client: etcd.Etcd3Client, pref
     async with client.lock(name.decode(), ttl=5) as second:
         assert second.is_acquired and second.key is not None
         assert (await client.get_lease_info(lease_of(second.key))).granted_ttl == 5
-    assert second.is_acquired is False
+    assert held(second) is False
     assert await keys_under(client, name) == []
 
 
@@ -183,8 +203,7 @@ async def test_waiters_are_served_in_arrival_order(
     tasks = []
     for number in range(5):
         tasks.append(asyncio.create_task(contender(number)))
-        while len(await keys_under(client, name)) < number + 2:  # its key is in the queue
-            await asyncio.sleep(0.01)
+        await queued(client, name, number + 2)  # its key is in the queue
     await asyncio.sleep(0.2)
     assert order == []
     await holder.release()
@@ -205,8 +224,7 @@ async def test_giving_up_or_being_cancelled_leaves_no_key(
     assert await keys_under(client, name) == [holder.key]
 
     waiting = asyncio.create_task(other.acquire())
-    while len(await keys_under(client, name)) < 2:
-        await asyncio.sleep(0.01)
+    await queued(client, name, 2)
     waiting_key = (await keys_under(client, name))[1]
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -240,8 +258,7 @@ async def test_a_revoked_lease_is_reported_and_the_next_waiter_takes_over(
     await lock.acquire()
     async with etcd.Etcd3Client(port=etcd3_server.port) as other:
         waiter = asyncio.create_task(other.lock(name).acquire())
-        while len(await keys_under(client, name)) < 2:
-            await asyncio.sleep(0.01)
+        await queued(client, name, 2)
         await other.revoke_lease(lease_of(lock.key))
         await asyncio.wait_for(lock.wait_lost(), 15)
         assert held(lock) is False and lost == ["lost"]
@@ -281,8 +298,7 @@ async def test_a_key_lost_while_waiting_fails_the_acquire(
     async with client.lock(name):
         waiter = client.lock(name)
         waiting = asyncio.create_task(waiter.acquire())
-        while len(keys := await keys_under(client, name)) < 2:
-            await asyncio.sleep(0.01)
+        keys = await queued(client, name, 2)
         await client.revoke_lease(lease_of(keys[1]))
         with pytest.raises(etcd.EtcdLockExpired):
             await asyncio.wait_for(waiting, 15)
@@ -346,13 +362,15 @@ async def test_etcdctl_lock_with_a_command_waits_for_ours(
     etcd3_server: LocalEtcd, client: etcd.Etcd3Client, prefix: bytes
 ) -> None:
     name = prefix + b"exec"
-    async with client.lock(name) as lock:
-        async with run_etcdctl(etcd3_server, "lock", name.decode(), "echo", "ran") as theirs:
-            assert await silent(theirs, 1.5)
-            assert lock.is_acquired
-            await lock.release()
-            assert await line(theirs) == b"ran"
-            assert await asyncio.wait_for(theirs.wait(), 20) == 0
+    async with (
+        client.lock(name) as lock,
+        run_etcdctl(etcd3_server, "lock", name.decode(), "echo", "ran") as theirs,
+    ):
+        assert await silent(theirs, 1.5)
+        assert lock.is_acquired
+        await lock.release()
+        assert await line(theirs) == b"ran"
+        assert await asyncio.wait_for(theirs.wait(), 20) == 0
     assert await keys_under(client, name) == []
 
 
@@ -394,7 +412,7 @@ async def test_campaign_proclaim_observe_resign(
         with pytest.raises(RuntimeError, match="campaigning"):
             await first.campaign(b"again")
         await first.resign()
-        assert first.is_leader is False
+        assert leading(first) is False
         assert await asyncio.wait_for(campaigning, 10) is True
         assert second.is_leader
         assert second.fencing_token is not None and second.fencing_token > kv.create_revision
@@ -488,8 +506,7 @@ async def test_killing_the_member_in_use_never_gives_two_holders(
         await holder.acquire()
         contender = other.lock(name, ttl=3)
         contending = asyncio.create_task(contender.acquire())
-        while len(await keys_under(other, name)) < 2:
-            await asyncio.sleep(0.01)
+        await queued(other, name, 2)
 
         current = holding_client._gateway.failover.pool.current
         victim = next(m for m in etcd_cluster.members if current.endswith(f":{m.port}"))
@@ -505,7 +522,6 @@ async def test_killing_the_member_in_use_never_gives_two_holders(
             # Kept: its key is still there, first in line; the contender still waits.
             assert not contending.done()
             assert (await keys_under(other, name))[0] == holder.key
-        print("holder kept" if holder.is_acquired else "holder lost", "contender", contending)
         await holder.release()
         try:
             acquired = await asyncio.wait_for(contending, 30)
