@@ -37,6 +37,7 @@ from .._exceptions import (
     EtcdConnectionFailed,
     EtcdException,
     EtcdInsufficientPermissions,
+    EtcdLeaderElectionInProgress,
     EtcdLeaseNotFound,
     EtcdLockExpired,
     EtcdUnexpectedResponse,
@@ -118,39 +119,75 @@ class _Watcher:
             EtcdInsufficientPermissions: the user may not read these keys.
         """
 
-        async def attempt(endpoint: str, _seconds: float | None) -> list[_Event] | None:
+        failover = self._gateway.failover
+        while True:
+            broken, found = await failover.run(
+                self._attempt_with(wanted), timeout=None, repeatable=True, long_poll=True
+            )
+            if not broken:
+                return found
+            # A stream that worked for a while broke: open it again (elsewhere) with the
+            # whole retry window, after a pause in case it breaks at once again.
+            await asyncio.sleep(failover.policy.backoff(0))
+
+    def _attempt_with(
+        self, wanted: Callable[[_Event], bool]
+    ) -> Callable[[str, float | None], Awaitable[tuple[bool, list[_Event] | None]]]:
+        async def attempt(
+            endpoint: str, _seconds: float | None
+        ) -> tuple[bool, list[_Event] | None]:
             request = _WatchRequest(
                 create_request=_WatchCreateRequest(
                     key=self._key, range_end=self._range_end, start_revision=self.position
                 )
             )
-            async with self._gateway.stream(
-                endpoint,
-                "watch",
-                request,
-                _WatchResponse,
-                timeout=self._gateway.read_timeout,
-                headers=_HAS_LEADER,
-            ) as stream:
-                while (message := await stream.next()) is not None:
-                    if message.compact_revision:
-                        return None
-                    if message.canceled:
-                        raise EtcdInsufficientPermissions(
-                            f"etcd canceled the watch on {self._key!r}: {message.cancel_reason}"
-                        )
-                    fresh = [e for e in message.events if e.kv.mod_revision >= self.position]
-                    if fresh:
-                        # etcd never splits a revision across messages (no ``fragment``).
-                        self.position = fresh[-1].kv.mod_revision + 1
-                    found = [event for event in fresh if wanted(event)]
-                    if found:
-                        return found
-            raise EtcdConnectionFailed(f"the watch stream from {endpoint} ended")
+            created = False
+            try:
+                async with self._gateway.stream(
+                    endpoint,
+                    "watch",
+                    request,
+                    _WatchResponse,
+                    timeout=self._gateway.read_timeout,
+                    headers=_HAS_LEADER,
+                ) as stream:
+                    while (message := await stream.next()) is not None:
+                        created = True
+                        found = self._take(message, wanted)
+                        if not isinstance(found, _Nothing):
+                            return False, found
+            except (EtcdConnectionFailed, EtcdLeaderElectionInProgress):
+                if not created:
+                    raise  # the failover's to handle: this member, then the others
+            if not created:
+                raise EtcdConnectionFailed(f"the watch stream from {endpoint} ended")
+            self._gateway.failover.pool.failed(endpoint)
+            return True, None
 
-        return await self._gateway.failover.run(
-            attempt, timeout=None, repeatable=True, long_poll=True
-        )
+        return attempt
+
+    def _take(
+        self, message: _WatchResponse, wanted: Callable[[_Event], bool]
+    ) -> list[_Event] | _Nothing | None:
+        if message.compact_revision:
+            return None
+        if message.canceled:
+            raise EtcdInsufficientPermissions(
+                f"etcd canceled the watch on {self._key!r}: {message.cancel_reason}"
+            )
+        fresh = [event for event in message.events if event.kv.mod_revision >= self.position]
+        if fresh:
+            # etcd never splits a revision across messages (no ``fragment`` asked for).
+            self.position = fresh[-1].kv.mod_revision + 1
+        found = [event for event in fresh if wanted(event)]
+        return found if found else _NOTHING
+
+
+class _Nothing:
+    """No event of interest in a message."""
+
+
+_NOTHING = _Nothing()
 
 
 # -- one contender -----------------------------------------------------------------------
@@ -283,8 +320,10 @@ class _Contender:
             for pending in (task, ended):
                 pending.cancel()
             await asyncio.wait({task, ended})
-        if task.done() and not task.cancelled() and not self.ended.is_set():
-            task.result()
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            raise failure
+        if not task.cancelled() and not self.ended.is_set():
             return
         raise EtcdLockExpired(f"{self.key!r} was lost while waiting")
 
@@ -300,6 +339,9 @@ class _Contender:
             for task in (lease_lost, key_gone):
                 task.cancel()
             await asyncio.wait({lease_lost, key_gone})
+            for task in (lease_lost, key_gone):
+                if not task.cancelled():
+                    task.exception()  # how it ended matters no more: the key is lost
         self.lose()
         with contextlib.suppress(EtcdException):
             await self.lease.revoke()  # a deleted key's lease is renewed for nothing

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import aio_etcd as etcd
-from aio_etcd._server import LocalCluster, LocalEtcd, find_etcd
+from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, find_etcd
 from aio_etcd.v3 import CreateRevision, Election, Lock, Op
 
 # -- helpers -------------------------------------------------------------------------------
@@ -530,5 +530,37 @@ async def test_killing_the_member_in_use_never_gives_two_holders(
             # again.
             acquired = await contender.acquire(timeout=30)
         assert acquired is True and contender.is_acquired
+        await contender.release()
+        assert await keys_under(other, name) == []
+
+
+async def test_a_holder_cut_off_from_etcd_knows_it_lost_before_another_holds(
+    etcd_cluster: LocalCluster, prefix: bytes
+) -> None:
+    """The holder's only member freezes: its lease cannot be renewed. It counts the lock as
+    lost once the TTL has passed since its last renewal was sent, before etcd can expire
+    the lease and let the next contender in."""
+    name = prefix + b"cut-off"
+    loop = asyncio.get_running_loop()
+    leader = etcd_cluster.leader()
+    victim = etcd_cluster.members[(leader + 1) % len(etcd_cluster.members)]
+    others = tuple((LOOPBACK, m.port) for m in etcd_cluster.members if m is not victim)
+    async with (
+        etcd.Etcd3Client(port=victim.port, read_timeout=2) as cut_off,
+        etcd.Etcd3Client(host=others, read_timeout=10) as other,
+    ):
+        holder = cut_off.lock(name, ttl=3)
+        lost_at: list[float] = []
+        holder.on_lost(lambda: lost_at.append(loop.time()))
+        await holder.acquire()
+        contender = other.lock(name, ttl=3)
+        contending = asyncio.create_task(contender.acquire())
+        await queued(other, name, 2)
+        victim.pause()
+        assert await asyncio.wait_for(contending, 30) is True
+        acquired_at = loop.time()
+        assert len(lost_at) == 1 and lost_at[0] <= acquired_at
+        assert held(holder) is False
+        await holder.release()  # nothing to do: etcd expired its lease
         await contender.release()
         assert await keys_under(other, name) == []
