@@ -564,3 +564,38 @@ async def test_a_holder_cut_off_from_etcd_knows_it_lost_before_another_holds(
         await holder.release()  # nothing to do: etcd expired its lease
         await contender.release()
         assert await keys_under(other, name) == []
+
+
+async def test_nested_names_are_separate_elections(client: etcd.Etcd3Client, prefix: bytes) -> None:
+    name = prefix + b"el"
+    seen = client.election(name).observe()
+    assert await anext(seen) is None
+    nested = client.election(name + b"/sub")
+    assert await nested.campaign(b"nested", timeout=5) is True
+    assert await client.election(name).leader() is None
+    ours = client.election(name)
+    assert await ours.campaign(b"ours", timeout=5) is True
+    assert await asyncio.wait_for(anext(seen), 10) == b"ours"  # not b"nested"
+    await ours.resign()
+    assert await asyncio.wait_for(anext(seen), 10) is None
+    await nested.resign()
+    await seen.aclose()
+
+
+async def test_a_watch_below_the_compaction_point_asks_to_read_again(
+    client: etcd.Etcd3Client, prefix: bytes
+) -> None:
+    from aio_etcd._v3._concurrency import _Watcher
+
+    key = prefix + b"compacted"
+    first = await client.put(key, b"1")
+    await client.put(key, b"2")
+    await client.delete(key)
+    latest = await client.put(key, b"3")
+    await client.compact(latest.header.revision)
+    watcher = _Watcher(client._gateway, key, b"", first.header.revision)
+    assert await asyncio.wait_for(watcher.next(lambda event: True), 10) is None
+    watcher.position = latest.header.revision
+    await client.delete(key)
+    found = await asyncio.wait_for(watcher.next(lambda event: event.type == "DELETE"), 10)
+    assert found is not None and [event.kv.key for event in found] == [key]
