@@ -236,6 +236,8 @@ class _Contender:
             except asyncio.TimeoutError:
                 await asyncio.shield(self.leave())
                 return False
+            if self.ended.is_set():  # lost just as its turn came
+                raise EtcdLockExpired(f"{self.key!r} was lost while waiting")
         except BaseException:
             with contextlib.suppress(EtcdException):
                 await asyncio.shield(self.leave())
@@ -344,7 +346,7 @@ class _Contender:
                     task.exception()  # how it ended matters no more: the key is lost
         self.lose()
         with contextlib.suppress(EtcdException):
-            await self.lease.revoke()  # a deleted key's lease is renewed for nothing
+            await self._revoke()  # a deleted key's lease is renewed for nothing
 
     async def _key_deleted(self) -> None:
         assert self.key is not None and self.revision is not None
@@ -379,8 +381,12 @@ class _Contender:
         guard, self._guard = self._guard, None
         if guard is not None:
             guard.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await guard
+            await asyncio.wait({guard})  # (a cancellation of this task still propagates)
+            if not guard.cancelled():
+                guard.exception()
+        await self._revoke()
+
+    async def _revoke(self) -> None:
         lease = self.lease
         if lease is None:
             return
