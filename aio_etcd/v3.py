@@ -13,6 +13,7 @@ Every model of the wire is here too (and in :mod:`aio_etcd.models.v3`).
 """
 
 from ._v3._client import Etcd3Client
+from ._v3._concurrency import Election, Lock
 from ._v3._kv import CreateRevision, LeaseId, ModRevision, Op, RangeOptions, Value, Version
 from ._v3._lease import HasLeaseId, Lease, LeaseLike
 from ._v3._watch import Watch, WatchItem, WatchOptions
@@ -21,11 +22,13 @@ from .models.v3 import __all__ as _models
 
 __all__ = [
     "CreateRevision",
+    "Election",
     "Etcd3Client",
     "HasLeaseId",
     "Lease",
     "LeaseId",
     "LeaseLike",
+    "Lock",
     "ModRevision",
     "Op",
     "RangeOptions",

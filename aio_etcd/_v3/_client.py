@@ -43,7 +43,9 @@ from .._http11 import LeanTransport
 from .._retry import Failover, RetryPolicy
 from .._security import Cert, tls_context
 from .._transport import Transport
+from ._args import KeyLike
 from ._auth import TokenManager
+from ._concurrency import DEFAULT_TTL, Election, Lock
 from ._gateway import Gateway
 from ._kv import KV
 from ._lease import Leases
@@ -190,6 +192,25 @@ class Etcd3Client(KV, Leases, Watches):
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def lock(self, name: KeyLike, *, ttl: int = DEFAULT_TTL) -> Lock:
+        """A :class:`~aio_etcd.v3.Lock` named ``name`` (no I/O until acquired), in the
+        layout of ``etcdctl lock`` and Go's ``concurrency.Mutex``::
+
+            async with client.lock("jobs"):
+                ...
+
+        ``ttl``: seconds the lock outlives a holder that stopped (crashed, cut off).
+        """
+        return Lock(self, name, ttl=ttl)
+
+    def election(self, name: KeyLike, *, ttl: int = DEFAULT_TTL) -> Election:
+        """An :class:`~aio_etcd.v3.Election` named ``name`` (no I/O until used), in the
+        layout of ``etcdctl elect`` and Go's ``concurrency.Election``.
+
+        ``ttl``: seconds a leader that stopped (crashed, cut off) keeps leading.
+        """
+        return Election(self, name, ttl=ttl)
 
     @property
     def endpoints(self) -> list[str]:
