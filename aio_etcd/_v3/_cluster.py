@@ -115,6 +115,9 @@ class Cluster(Part):
     ) -> list[Member]:
         """Give member ``member_id`` new peer URLs; returns the members after the change.
 
+        Update a learner only once promoted: etcd 3.4.23 and 3.5.1 drop the learner flag of
+        a learner they update (their member list then shows a voter).
+
         Raises:
             EtcdMemberNotFound: there is no such member.
             EtcdAlreadyExist: another member has one of these peer URLs.
