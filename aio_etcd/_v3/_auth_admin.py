@@ -7,7 +7,7 @@ off, users, roles and their key permissions. The token of the client itself is h
 
 from __future__ import annotations
 
-from .._exceptions import EtcdValueError
+from .._exceptions import EtcdAPIUnavailable, EtcdValueError
 from .._types import NOT_GIVEN, Timeout
 from ..models.v3._base import V3Model, V3Request
 from ..models.v3.auth import (
@@ -80,8 +80,17 @@ class Auth(Part):
         await self._write("disable", AuthDisableRequest(), AuthDisableResponse, timeout)
 
     async def status(self, *, timeout: Timeout = NOT_GIVEN) -> AuthStatusResponse:
-        """Whether auth is on (``enabled``), and the auth store's revision."""
-        return await self._read("status", AuthStatusRequest(), AuthStatusResponse, timeout)
+        """Whether auth is on (``enabled``), and the auth store's revision (etcd >= 3.5).
+
+        Raises:
+            EtcdAPIUnavailable: etcd 3.4 has no ``/v3/auth/status``.
+        """
+        try:
+            return await self._read("status", AuthStatusRequest(), AuthStatusResponse, timeout)
+        except EtcdAPIUnavailable as error:
+            raise EtcdAPIUnavailable(
+                f"auth status needs etcd >= 3.5 ({error})", error.payload, status=error.status
+            ) from error
 
     # -- users ----------------------------------------------------------------------------
 

@@ -85,6 +85,7 @@ _BY_MESSAGE: tuple[tuple[str, type[EtcdException]], ...] = (
     ("invalid auth token", EtcdInsufficientPermissions),
     ("user name is empty", EtcdInsufficientPermissions),
     ("authentication failed", EtcdInsufficientPermissions),
+    ("auth: authentication failed", EtcdInsufficientPermissions),  # a no-password user's
     ("revision of auth store is old", EtcdInsufficientPermissions),
     ("auth: revision in header is old", EtcdInsufficientPermissions),
     ("grpc: received message larger than max", EtcdValueError),
