@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest_asyncio
 
 import aio_etcd as etcd
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, free_port
+from aio_etcd._transport import AiohttpTransport, HttpStream
 from aio_etcd.v3 import MemberAddRequest, MemberAddResponse
 
 from ._etcdctl import run, run_json
@@ -212,3 +214,48 @@ async def test_member_arguments_are_checked_before_sending(
     async with etcd.Etcd3Client(port=free_port()) as client:  # nothing listens there
         with pytest.raises(error, match=message):
             await call(client)
+
+
+class _MemberListRefused:
+    """A real transport, except that ``member/list`` gets the 403 that etcd 3.5.28 (and
+    3.6.9 and 3.4.42) give a user who is not root (reference etcd-v3-gateway.md §2.6):
+    none of the servers here can be made to say it."""
+
+    REFUSAL = etcd.HttpResponse(
+        403,
+        {"Content-Type": "application/json"},
+        b'{"error":"etcdserver: permission denied","code":7,'
+        b'"message":"etcdserver: permission denied"}',
+    )
+
+    def __init__(self) -> None:
+        self.real = AiohttpTransport()
+        self.refused = 0
+
+    async def request(self, method: str, url: str, **options: Any) -> etcd.HttpResponse:
+        if url.endswith("/v3/cluster/member/list"):
+            self.refused += 1
+            return self.REFUSAL
+        return await self.real.request(method, url, **options)
+
+    def stream(
+        self, method: str, url: str, **options: Any
+    ) -> AbstractAsyncContextManager[HttpStream]:
+        return self.real.stream(method, url, **options)
+
+    async def aclose(self) -> None:
+        await self.real.aclose()
+
+
+async def test_when_the_member_list_is_refused_the_given_endpoints_serve(
+    seed: LocalEtcd,
+) -> None:
+    transport = _MemberListRefused()
+    async with etcd.Etcd3Client(port=seed.port, allow_reconnect=True, transport=transport) as c:
+        await c.put(b"/refused", b"still served")
+        kv = await c.get(b"/refused")
+        assert kv is not None and kv.value == b"still served"
+        assert transport.refused == 1  # asked once; not again until the refresh is due
+        assert c.endpoints == [seed.client_url]
+        with pytest.raises(etcd.EtcdInsufficientPermissions, match="permission denied"):
+            await c.members()
