@@ -16,7 +16,7 @@ from ._v3._auth_admin import Auth
 from ._v3._client import Etcd3Client
 from ._v3._cluster import Cluster
 from ._v3._kv import CreateRevision, LeaseId, ModRevision, Op, RangeOptions, Value, Version
-from ._v3._lease import HasLeaseId, LeaseLike
+from ._v3._lease import HasLeaseId, Lease, LeaseLike
 from ._v3._maintenance import Maintenance
 from .models.v3 import *  # noqa: F403 - the models are part of this surface
 from .models.v3 import __all__ as _models
@@ -27,6 +27,7 @@ __all__ = [
     "CreateRevision",
     "Etcd3Client",
     "HasLeaseId",
+    "Lease",
     "LeaseId",
     "LeaseLike",
     "Maintenance",

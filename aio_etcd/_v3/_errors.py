@@ -136,7 +136,7 @@ def needs_new_token(error: EtcdException) -> bool:
     return isinstance(payload, GatewayError) and _bare(payload.message).startswith(REAUTHENTICATE)
 
 
-def raise_for(payload: GatewayError, url: str) -> EtcdException:
+def error_for_payload(payload: GatewayError, url: str) -> EtcdException:
     """The exception for a parsed gateway error."""
     cls = error_class(payload.code, payload.message)
     text = (
@@ -156,7 +156,7 @@ def error_for_reply(status: int, body: bytes, url: str) -> EtcdException:
             return unexpected(status, body, url, "a truncated or malformed JSON error")
     payload = _payload(document, status) if isinstance(document, dict) else None
     if payload is not None:
-        return raise_for(payload, url)
+        return error_for_payload(payload, url)
     if document is None:
         if status == 404:
             return EtcdAPIUnavailable(
@@ -190,7 +190,7 @@ def error_for_stream(error: object, status: int, url: str) -> EtcdException:
             ErrorPayload(message=text),
             status=status,
         )
-    return raise_for(payload, url)
+    return error_for_payload(payload, url)
 
 
 def _payload(document: dict[str, Any], status: int) -> GatewayError | None:

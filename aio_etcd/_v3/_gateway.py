@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import Field, ValidationError
 
+from .._aio import bounded
 from .._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdUnexpectedResponse
 from .._retry import Failover
 from .._transport import HttpStream, Transport, origin
@@ -153,6 +154,43 @@ class Gateway:
         self._check_open()
         return self._stream(endpoint, path, request.wire(), reply, timeout, headers)
 
+    async def first(
+        self,
+        path: str,
+        request: V3Request,
+        reply: type[R],
+        *,
+        timeout: float | None,
+        repeatable: bool,
+        endpoint: str | None = None,
+    ) -> R:
+        """The first message of a streamed reply, e.g. of ``lease/keepalive``, where one
+        message in gives one out and the reply ends with the request. With ``endpoint``,
+        on that member only; else as :meth:`call`, with failover.
+
+        Raises as :meth:`call`; :class:`~aio_etcd.EtcdUnexpectedResponse` for a stream that
+        ends without a message.
+        """
+        self._check_open()
+        body = request.wire()
+
+        async def attempt(member: str, seconds: float | None) -> R:
+            deadline = _Deadline(seconds)
+            async with self._stream(member, path, body, reply, seconds, None) as stream:
+                try:
+                    message = await bounded(stream.next(), deadline.left())
+                except asyncio.TimeoutError as exc:
+                    raise EtcdTimedOut(
+                        f"POST {member}/v3/{path}: no reply within {seconds} s", cause=exc
+                    ) from exc
+            if message is None:
+                raise unexpected(200, b"", f"{member}/v3/{path}", "a stream with no message")
+            return message
+
+        if endpoint is not None:
+            return await attempt(endpoint, timeout)
+        return await self.failover.run(attempt, timeout=timeout, repeatable=repeatable)
+
     async def authenticate(
         self, endpoint: str, request: AuthenticateRequest, timeout: float | None
     ) -> AuthenticateResponse:
@@ -279,7 +317,8 @@ class GatewayStream(Generic[R]):
         self._reply = reply
         self._url = url
         self._check = check
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        # Invalid UTF-8 cannot be JSON anyway: it is reported as such, not as a codec error.
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
         self._ended = False
 
@@ -311,7 +350,7 @@ class GatewayStream(Generic[R]):
             chunk = await self._http.readline()
             if not chunk:
                 self._ended = True
-                tail = self._decoder.decode(b"", final=False)
+                tail = self._decoder.decode(b"", final=True)
                 self._buffer += tail
                 continue
             self._buffer += self._decoder.decode(chunk)

@@ -498,13 +498,16 @@ class ModRevision(_Target):
 
 
 class LeaseId(_Target):
-    """Compare the id of the lease attached to a key (0 for none or when missing)."""
+    """Compare the id of the lease attached to a key (0 for none or when missing); the
+    operand is a lease id, a lease, or 0/``None`` for none."""
 
     _target = CompareTarget.LEASE
     _field = "lease"
 
     def _operand(self, value: object) -> object:
-        return 0 if value is None else lease_id(value)  # type: ignore[arg-type]
+        if value is None or value == 0:  # no lease
+            return 0
+        return lease_id(value)  # type: ignore[arg-type]
 
 
 # -- operations --------------------------------------------------------------------------

@@ -8,10 +8,15 @@ message (reference etcd-v3-gateway.md §2.5). TTLs are whole seconds.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
+from types import TracebackType
 from typing import Protocol
 
-from .._exceptions import EtcdLeaseNotFound
+from .._exceptions import EtcdException, EtcdLeaseNotFound
 from .._types import NOT_GIVEN, Timeout
+from .._validate import timeout as check_timeout
 from ..models.v3.lease import (
     LeaseGrantRequest,
     LeaseGrantResponse,
@@ -66,16 +71,14 @@ async def keep_alive_once(
     Raises :class:`~aio_etcd.EtcdLeaseNotFound` when the reply has no TTL: the lease
     expired or was revoked.
     """
-    request = LeaseKeepAliveRequest(id=number)
-    # Streamed on the gateway, but one message in gives exactly one out.
-    if endpoint is None:
-        reply = await gateway.call(
-            "lease/keepalive", request, LeaseKeepAliveResponse, timeout=timeout, repeatable=True
-        )
-    else:
-        reply = await gateway.call_on(
-            endpoint, "lease/keepalive", request, LeaseKeepAliveResponse, timeout=timeout
-        )
+    reply = await gateway.first(
+        "lease/keepalive",
+        LeaseKeepAliveRequest(id=number),
+        LeaseKeepAliveResponse,
+        timeout=timeout,
+        repeatable=True,  # renewing twice is harmless
+        endpoint=endpoint,
+    )
     if reply.ttl <= 0:
         raise EtcdLeaseNotFound(f"lease {number} not found: it expired or was revoked")
     return reply
@@ -157,3 +160,197 @@ class Leases(Part):
             repeatable=True,
         )
         return [status.id for status in reply.leases]
+
+    def lease(self, ttl: int, *, id: int | None = None) -> Lease:
+        """A :class:`Lease` of ``ttl`` seconds kept alive in the background; no I/O until
+        ``async with`` (or :meth:`Lease.grant`). Exiting the ``async with`` revokes it.
+
+        Args:
+            ttl: seconds, 1 or more (the server raises it to its minimum, about 2 s).
+            id: the id to ask for; by default the server chooses.
+        """
+        return Lease(self._gateway, ttl, id=id)
+
+
+class Lease:
+    """A lease kept alive in the background while it is held::
+
+        async with client.lease(10) as lease:
+            await client.put(b"/service/me", b"here", lease=lease)
+            await lease.wait_lost()   # only if etcd ended it: expired or revoked
+
+    Entering grants the lease (``lease.id``, ``lease.ttl``) and starts renewing it about
+    every third of its TTL, on any member that answers. **Exiting revokes it**, which
+    deletes every key attached to it; :meth:`revoke` does the same earlier.
+
+    The lease is *lost* when a renewal finds it gone (it was revoked elsewhere, or expired
+    while this process could not renew it), or when no renewal succeeded within the TTL
+    after the last one sent that did, the earliest etcd may let it expire (etcd cannot be
+    reached). Then :attr:`lost` turns ``True``, :meth:`wait_lost` returns, and each
+    :meth:`on_lost` callback is called; renewing stops. A blocked event loop delays the
+    renewals and their check; keys written under a lease are not a fence (see
+    etcd-v3-gateway.md §8, "Fencing").
+
+    Creating it does no I/O (``client.lease(ttl)``); :meth:`grant` may be called instead
+    of ``async with``, and then :meth:`revoke` ends it.
+    """
+
+    def __init__(self, gateway: Gateway, ttl: int, *, id: int | None = None) -> None:
+        self._gateway = gateway
+        self._asked_ttl = ttl_seconds(ttl)
+        self._asked_id = check.optional(id, "id", low=1)
+        self._id: int | None = None
+        self._ttl = 0
+        self._lost = False
+        self._done = asyncio.Event()
+        """Set once the lease is held no more (lost or revoked)."""
+        self._ended = False
+        self._on_lost: list[Callable[[], object]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def id(self) -> int:
+        """The lease's id. Raises :class:`RuntimeError` before it is granted."""
+        if self._id is None:
+            raise RuntimeError("the lease is not granted yet: use 'async with' or grant()")
+        return self._id
+
+    @property
+    def ttl(self) -> int:
+        """The TTL granted, seconds (0 before it is granted)."""
+        return self._ttl
+
+    @property
+    def lost(self) -> bool:
+        """Whether etcd ended the lease (or may have) while it was held."""
+        return self._lost
+
+    @property
+    def alive(self) -> bool:
+        """Granted, and neither lost nor revoked."""
+        return self._id is not None and not self._lost and not self._ended
+
+    async def wait_lost(self) -> None:
+        """Return once the lease is held no more: lost, revoked, or its client closed; at
+        once when it was never granted."""
+        if self._id is not None:
+            await self._done.wait()
+
+    def on_lost(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` when the lease is lost, from now on; not when it is revoked
+        through this object, which is no loss."""
+        self._on_lost.append(callback)
+
+    async def grant(self, *, timeout: Timeout = NOT_GIVEN) -> Lease:
+        """Grant the lease and start renewing it; returns ``self``.
+
+        Raises:
+            EtcdAlreadyExist: the ``id`` asked for is taken.
+            RuntimeError: it was granted already.
+        """
+        if self._id is not None:
+            raise RuntimeError("this lease was granted already")
+        reply = await self._gateway.call(
+            "lease/grant",
+            LeaseGrantRequest(ttl=self._asked_ttl, id=self._asked_id),
+            LeaseGrantResponse,
+            timeout=check_timeout(timeout, self._gateway.read_timeout),
+            repeatable=False,
+        )
+        self._id, self._ttl = reply.id, reply.ttl
+        self._task = asyncio.ensure_future(self._keep_alive(asyncio.get_running_loop().time()))
+        return self
+
+    async def refresh(self, *, timeout: Timeout = NOT_GIVEN) -> LeaseKeepAliveResponse:
+        """Renew the lease now, once.
+
+        Raises:
+            EtcdLeaseNotFound: it expired or was revoked (it is then counted as lost).
+        """
+        seconds = check_timeout(timeout, self._gateway.read_timeout)
+        try:
+            return await keep_alive_once(self._gateway, None, self.id, seconds)
+        except EtcdLeaseNotFound:
+            self._mark_lost()
+            raise
+
+    async def revoke(self, *, timeout: Timeout = NOT_GIVEN) -> None:
+        """Stop renewing and revoke the lease, deleting its keys. Safe to call again, and
+        when the lease was lost."""
+        if self._id is None or self._ended:
+            return
+        self._ended = True
+        self._done.set()
+        await self._stop()
+        if self._lost:
+            return
+        with contextlib.suppress(EtcdLeaseNotFound):  # gone already
+            await self._gateway.call(
+                "lease/revoke",
+                LeaseRevokeRequest(id=self._id),
+                LeaseRevokeResponse,
+                timeout=check_timeout(timeout, self._gateway.read_timeout),
+                repeatable=True,
+            )
+
+    async def __aenter__(self) -> Lease:
+        return await self.grant()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await asyncio.shield(self.revoke())
+
+    def __repr__(self) -> str:
+        if self._id is None:
+            return f"<aio_etcd.v3.Lease ttl={self._asked_ttl} not granted>"
+        state = "lost" if self.lost else "revoked" if self._ended else "alive"
+        return f"<aio_etcd.v3.Lease {self._id} ttl={self._ttl} {state}>"
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait({task})
+
+    def _mark_lost(self) -> None:
+        if self._lost or self._ended:
+            return
+        self._lost = True
+        self._done.set()
+        for callback in self._on_lost:
+            callback()
+
+    async def _keep_alive(self, sent_at: float) -> None:
+        """Renew until the lease is gone or may have expired."""
+        assert self._id is not None
+        loop = asyncio.get_running_loop()
+        interval = max(self._ttl / 3, 0.1)
+        try:
+            while True:
+                expires_at = sent_at + self._ttl  # at the earliest
+                await asyncio.sleep(max(0.0, min(interval, expires_at - loop.time())))
+                attempt = loop.time()
+                if attempt >= expires_at:
+                    break
+                try:
+                    await keep_alive_once(self._gateway, None, self._id, expires_at - attempt)
+                except EtcdLeaseNotFound:
+                    break
+                except EtcdException:
+                    # No member answered in time, or it said "no leader": keep trying
+                    # while the lease may still be alive.
+                    interval = min(max(self._ttl / 10, 0.05), 0.5)
+                    continue
+                sent_at, interval = attempt, max(self._ttl / 3, 0.1)
+        except RuntimeError:
+            if not self._gateway.closed:
+                raise
+            # The client was closed under a held lease: it is not renewed any more.
+            self._ended = True
+            self._done.set()
+            return
+        self._mark_lost()
