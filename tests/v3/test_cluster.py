@@ -80,10 +80,6 @@ async def test_a_member_is_added_and_removed(admin: etcd.Etcd3Client) -> None:
     assert new in added.members and len(added.members) == 2
     assert new in await admin.members()
 
-    # Another set of URLs, so another id: etcd derives ids from the URLs and the second, and
-    # refuses the same id in the same second as "member ID already exist" instead.
-    with pytest.raises(etcd.EtcdAlreadyExist, match=r"(?i)peer ?urls? already exists"):
-        await admin.cluster.member_add([peer, _peer()])
     with pytest.raises(etcd.EtcdLearnerNotReady, match="in sync with leader"):
         await admin.cluster.member_promote(new.id)
 
@@ -97,6 +93,18 @@ async def test_a_member_is_added_and_removed(admin: etcd.Etcd3Client) -> None:
         with pytest.raises(etcd.EtcdMemberNotFound, match="member not found") as caught:
             await call
         assert caught.value.status == 404  # an EtcdKeyNotFound too, by its class
+
+
+async def test_peer_urls_in_use_are_refused() -> None:
+    # A server of its own: on etcd 3.5.1, after this refusal (made as the change is applied),
+    # a later member change sometimes got no reply at all (about 1 time in 4 here).
+    with LocalEtcd(name="taken", enable_v2=False) as server:
+        async with etcd.Etcd3Client(port=server.port) as client:
+            # Another set of URLs than the member's, so another member id: etcd refuses a
+            # taken id first ("member ID already exist").
+            with pytest.raises(etcd.EtcdAlreadyExist, match=r"(?i)peer ?urls? already exists"):
+                await client.cluster.member_add([server.peer_url, _peer()])
+            assert len(await client.members()) == 1
 
 
 async def test_only_a_learner_can_be_promoted(admin: etcd.Etcd3Client) -> None:
