@@ -156,10 +156,10 @@ async def test_a_started_learner_is_promoted_and_never_used_before(
         promoted = next(m for m in members if m.id == added.member.id)
         assert not promoted.is_learner and promoted.name == "learner"
         assert promoted.client_urls == [learner.client_url]
+        await _until(lambda: admin.status(learner.client_url), lambda s: not s.is_learner)
         # Updated as a voter (etcd 3.4/3.5.1 drop a learner's flag when updating it).
         after = await admin.cluster.member_update(promoted.hex_id, promoted.peer_urls)
         assert next(m for m in after if m.id == promoted.id) == promoted
-        await _until(lambda: admin.status(learner.client_url), lambda s: not s.is_learner)
         async with etcd.Etcd3Client(port=seed.port, allow_reconnect=True) as discovering:
             await discovering.get(b"/anything")
             assert discovering.endpoints == [seed.client_url, learner.client_url]
