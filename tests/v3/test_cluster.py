@@ -86,12 +86,12 @@ async def test_a_member_is_added_and_removed(admin: etcd.Etcd3Client) -> None:
     left = await admin.cluster.member_remove(new.id)
     assert len(left) == 1 and new.id not in [m.id for m in left]
     for call in (
-        admin.cluster.member_remove(new.id),
-        admin.cluster.member_update(new.id, [_peer()]),
-        admin.cluster.member_promote(new.id),
+        lambda: admin.cluster.member_remove(new.id, timeout=5),
+        lambda: admin.cluster.member_update(new.id, [_peer()], timeout=5),
+        lambda: admin.cluster.member_promote(new.id, timeout=5),
     ):
         with pytest.raises(etcd.EtcdMemberNotFound, match="member not found") as caught:
-            await call
+            await _answered(call)
         assert caught.value.status == 404  # an EtcdKeyNotFound too, by its class
 
 
@@ -158,7 +158,9 @@ async def test_a_started_learner_is_promoted_and_never_used_before(
         assert promoted.client_urls == [learner.client_url]
         await _until(lambda: admin.status(learner.client_url), lambda s: not s.is_learner)
         # Updated as a voter (etcd 3.4/3.5.1 drop a learner's flag when updating it).
-        after = await admin.cluster.member_update(promoted.hex_id, promoted.peer_urls)
+        after = await _answered(
+            lambda: admin.cluster.member_update(promoted.hex_id, promoted.peer_urls, timeout=5)
+        )
         assert next(m for m in after if m.id == promoted.id) == promoted
         async with etcd.Etcd3Client(port=seed.port, allow_reconnect=True) as discovering:
             await discovering.get(b"/anything")
@@ -169,6 +171,18 @@ async def test_a_started_learner_is_promoted_and_never_used_before(
         assert [m.name for m in left] == [seed.name]
     finally:
         learner.stop()
+
+
+async def _answered(call: Any) -> Any:
+    """``await call()``, asked again when no answer came: etcd 3.5.1 now and then leaves a
+    member call unanswered (about 1 in 20 here, plain HTTP clients alike), which the client
+    reports as an unknown outcome. The calls asked this way are safe to repeat."""
+    for _attempt in range(2):
+        try:
+            return await call()
+        except etcd.EtcdOutcomeUnknown:
+            continue
+    return await call()
 
 
 async def _until(ask: Any, done: Any) -> None:
