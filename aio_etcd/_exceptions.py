@@ -5,7 +5,10 @@ The tree (v2 error codes on the right)::
     EtcdException
     ├── EtcdKeyError
     │   ├── EtcdKeyNotFound ................ 100
-    │   │   └── EtcdLeaseNotFound .......... v3: requested lease not found (or expired)
+    │   │   ├── EtcdLeaseNotFound .......... v3: requested lease not found (or expired)
+    │   │   ├── EtcdMemberNotFound ......... v3: member not found
+    │   │   ├── EtcdUserNotFound ........... v3: user name not found
+    │   │   └── EtcdRoleNotFound ........... v3: role name not found
     │   ├── EtcdNotFile .................... 102
     │   ├── EtcdNotDir ..................... 104
     │   ├── EtcdAlreadyExist ............... 105
@@ -13,8 +16,11 @@ The tree (v2 error codes on the right)::
     ├── EtcdValueError (ValueError) ........ 200-212, and arguments rejected before sending
     │   ├── EtcdCompareFailed .............. 101
     │   ├── EtcdDirNotEmpty ................ 108
-    │   └── EtcdFutureRevision ............. v3: a revision the store has not reached
+    │   ├── EtcdFutureRevision ............. v3: a revision the store has not reached
+    │   ├── EtcdNotLearner ................. v3: only a learner can be promoted
+    │   └── EtcdLearnerNotReady ............ v3: the learner has not caught up yet
     ├── EtcdInsufficientPermissions ........ 110, HTTP 401
+    ├── EtcdRootUserMissing ................ v3: auth needs a user root with the role root
     ├── EtcdRaftInternalError .............. 300 (no quorum, request timed out in raft)
     ├── EtcdLeaderElectionInProgress ....... 301
     ├── EtcdWatcherCleared ................. 400
@@ -66,18 +72,24 @@ __all__ = [
     "EtcdKeyError",
     "EtcdKeyNotFound",
     "EtcdLeaderElectionInProgress",
+    "EtcdLearnerNotReady",
     "EtcdLeaseNotFound",
     "EtcdLockExpired",
+    "EtcdMemberNotFound",
     "EtcdNoSpace",
     "EtcdNotDir",
     "EtcdNotFile",
+    "EtcdNotLearner",
     "EtcdOutcomeUnknown",
     "EtcdRaftInternalError",
+    "EtcdRoleNotFound",
     "EtcdRootReadOnly",
+    "EtcdRootUserMissing",
     "EtcdTLSFailed",
     "EtcdTimedOut",
     "EtcdTooManyRequests",
     "EtcdUnexpectedResponse",
+    "EtcdUserNotFound",
     "EtcdValueError",
     "EtcdWatchTimedOut",
     "EtcdWatcherCleared",
@@ -132,6 +144,20 @@ class EtcdLeaseNotFound(EtcdKeyNotFound):
     ``requested lease not found``, or a keep-alive reply without a TTL)."""
 
 
+class EtcdMemberNotFound(EtcdKeyNotFound):
+    """v3: no member has this id (gRPC NotFound ``member not found``)."""
+
+
+class EtcdUserNotFound(EtcdKeyNotFound):
+    """v3: no user has this name (gRPC FailedPrecondition ``user name not found``, HTTP
+    400)."""
+
+
+class EtcdRoleNotFound(EtcdKeyNotFound):
+    """v3: no role has this name (gRPC FailedPrecondition ``role name not found``, HTTP
+    400)."""
+
+
 class EtcdValueError(EtcdException, ValueError):
     """A value in the request is not acceptable (200-212, or rejected before sending)."""
 
@@ -149,8 +175,24 @@ class EtcdFutureRevision(EtcdValueError):
     ``mvcc: required revision is a future revision``)."""
 
 
+class EtcdNotLearner(EtcdValueError):
+    """v3: the member to promote is a voting member already (``can only promote a learner
+    member``)."""
+
+
+class EtcdLearnerNotReady(EtcdValueError):
+    """v3: the learner to promote has not caught up with the leader, or has not started
+    (``can only promote a learner member which is in sync with leader``); nothing changed,
+    so the promotion can be asked for again later."""
+
+
 class EtcdInsufficientPermissions(EtcdException):
     """The credentials are missing, wrong, or do not allow the request (110, HTTP 401)."""
+
+
+class EtcdRootUserMissing(EtcdException):
+    """v3: auth cannot be enabled: there is no user ``root``, or it lacks the role ``root``
+    (``root user does not exist``, ``root user does not have root role``)."""
 
 
 class EtcdRaftInternalError(EtcdException):

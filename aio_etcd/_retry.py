@@ -157,6 +157,7 @@ class Failover:
         repeatable: bool,
         resendable: bool = False,
         ride_out: bool = False,
+        long_poll: bool = False,
     ) -> T:
         """Run ``attempt`` until it succeeds, the policy gives up, or ``timeout`` passes.
 
@@ -164,6 +165,8 @@ class Failover:
         ``ride_out``: without a ``timeout``, keep trying for the policy's
         ``watch_retry_window`` while no member can be reached (a watch), instead of giving
         up after ``unreachable_rounds``.
+        ``long_poll``: each attempt gets the whole time left, not a share of it (a call
+        that is slow on any member, e.g. a snapshot).
         """
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -184,7 +187,8 @@ class Failover:
                 if left is not None and left <= MIN_ATTEMPT and (tried or left <= 0):
                     raise _gave_up(tried, timeout)  # too little time left to learn anything
                 # A member that hangs (stopped, partitioned) must leave time for the others.
-                attempt_timeout = None if left is None else left / (len(endpoints) - position)
+                share = 1 if long_poll else len(endpoints) - position
+                attempt_timeout = None if left is None else left / share
                 try:
                     result = await attempt(endpoint, attempt_timeout)
                 except EtcdException as error:

@@ -12,15 +12,20 @@
 Every model of the wire is here too (and in :mod:`aio_etcd.models.v3`).
 """
 
+from ._v3._auth_admin import Auth
 from ._v3._client import Etcd3Client
+from ._v3._cluster import Cluster
 from ._v3._concurrency import Election, Lock
 from ._v3._kv import CreateRevision, LeaseId, ModRevision, Op, RangeOptions, Value, Version
 from ._v3._lease import HasLeaseId, Lease, LeaseLike
+from ._v3._maintenance import Maintenance
 from ._v3._watch import Watch, WatchItem, WatchOptions
 from .models.v3 import *  # noqa: F403 - the models are part of this surface
 from .models.v3 import __all__ as _models
 
 __all__ = [
+    "Auth",
+    "Cluster",
     "CreateRevision",
     "Election",
     "Etcd3Client",
@@ -29,6 +34,7 @@ __all__ = [
     "LeaseId",
     "LeaseLike",
     "Lock",
+    "Maintenance",
     "ModRevision",
     "Op",
     "RangeOptions",

@@ -43,12 +43,18 @@ from .._http11 import LeanTransport
 from .._retry import Failover, RetryPolicy
 from .._security import Cert, tls_context
 from .._transport import Transport
+from .._types import NOT_GIVEN, Timeout
+from ..models.v3.cluster import Member
+from ..models.v3.maintenance import StatusResponse
 from ._args import KeyLike
 from ._auth import TokenManager
+from ._auth_admin import Auth
+from ._cluster import Cluster
 from ._concurrency import DEFAULT_TTL, Election, Lock
 from ._gateway import Gateway
 from ._kv import KV
 from ._lease import Leases
+from ._maintenance import Maintenance
 from ._watch import Watches
 
 
@@ -173,6 +179,22 @@ class Etcd3Client(KV, Leases, Watches):
             refresh=member_urls,
         )
         self._gateway = Gateway(transport, failover, read_timeout=read, tokens=tokens)
+        self.cluster = Cluster(self._gateway)
+        """Members: list, add (learners too), update, remove, promote."""
+        self.maintenance = Maintenance(self._gateway)
+        """Status, alarms, defragment, hashes, snapshots."""
+        self.auth = Auth(self._gateway)
+        """Auth on and off, users, roles and permissions."""
+
+    async def members(self, *, timeout: Timeout = NOT_GIVEN) -> list[Member]:
+        """Every member of the cluster (:meth:`Cluster.member_list`)."""
+        return await self.cluster.member_list(timeout=timeout)
+
+    async def status(
+        self, endpoint: str | None = None, *, timeout: Timeout = NOT_GIVEN
+    ) -> StatusResponse:
+        """What a member says about itself (:meth:`Maintenance.status`)."""
+        return await self.maintenance.status(endpoint, timeout=timeout)
 
     async def close(self) -> None:
         """Release every connection; open streams end. Safe to call more than once."""

@@ -122,7 +122,7 @@ class _Watcher:
         failover = self._gateway.failover
         while True:
             broken, found = await failover.run(
-                self._attempt_with(wanted), timeout=None, repeatable=True, long_poll=True
+                self._attempt_with(wanted), timeout=None, repeatable=True
             )
             if not broken:
                 return found

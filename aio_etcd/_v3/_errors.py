@@ -29,11 +29,17 @@ from .._exceptions import (
     EtcdInsufficientPermissions,
     EtcdKeyNotFound,
     EtcdLeaderElectionInProgress,
+    EtcdLearnerNotReady,
     EtcdLeaseNotFound,
+    EtcdMemberNotFound,
     EtcdNoSpace,
+    EtcdNotLearner,
     EtcdRaftInternalError,
+    EtcdRoleNotFound,
+    EtcdRootUserMissing,
     EtcdTooManyRequests,
     EtcdUnexpectedResponse,
+    EtcdUserNotFound,
     EtcdValueError,
 )
 from .._transport import origin
@@ -50,6 +56,7 @@ _BY_MESSAGE: tuple[tuple[str, type[EtcdException]], ...] = (
     ("server stopped", EtcdLeaderElectionInProgress),
     ("not capable", EtcdLeaderElectionInProgress),
     ("unhealthy cluster", EtcdLeaderElectionInProgress),  # member add refused for now
+    ("rpc not supported for learner", EtcdLeaderElectionInProgress),  # ask a voter
     ("too many requests", EtcdTooManyRequests),
     # Maybe proposed: unknown for writes.
     ("request timed out", EtcdRaftInternalError),
@@ -62,9 +69,14 @@ _BY_MESSAGE: tuple[tuple[str, type[EtcdException]], ...] = (
     ("requested lease not found", EtcdLeaseNotFound),
     ("lease already exists", EtcdAlreadyExist),
     ("key not found", EtcdKeyNotFound),
-    ("member not found", EtcdKeyNotFound),
-    ("user name not found", EtcdKeyNotFound),
-    ("role name not found", EtcdKeyNotFound),
+    ("member not found", EtcdMemberNotFound),
+    ("user name not found", EtcdUserNotFound),
+    ("role name not found", EtcdRoleNotFound),
+    ("role is not granted to the user", EtcdKeyNotFound),
+    ("permission is not granted to the role", EtcdKeyNotFound),
+    ("can only promote a learner member which is in sync", EtcdLearnerNotReady),
+    ("can only promote a learner member", EtcdNotLearner),
+    ("root user does not", EtcdRootUserMissing),  # ... exist / ... have root role
     ("user name already exists", EtcdAlreadyExist),
     ("role name already exists", EtcdAlreadyExist),
     ("member id already exist", EtcdAlreadyExist),
@@ -73,6 +85,7 @@ _BY_MESSAGE: tuple[tuple[str, type[EtcdException]], ...] = (
     ("invalid auth token", EtcdInsufficientPermissions),
     ("user name is empty", EtcdInsufficientPermissions),
     ("authentication failed", EtcdInsufficientPermissions),
+    ("auth: authentication failed", EtcdInsufficientPermissions),  # a no-password user's
     ("revision of auth store is old", EtcdInsufficientPermissions),
     ("auth: revision in header is old", EtcdInsufficientPermissions),
     ("grpc: received message larger than max", EtcdValueError),

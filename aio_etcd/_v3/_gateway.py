@@ -45,6 +45,7 @@ a watch message of several MiB as one object."""
 
 class _Member(V3Model):
     client_urls: list[str] = Field(default_factory=list, alias="clientURLs")
+    is_learner: bool = Field(False, alias="isLearner")
 
 
 class _MemberURLs(V3Model):
@@ -203,9 +204,10 @@ class Gateway:
         return self._parse(AuthenticateResponse, response.body, response.status, url, endpoint)
 
     async def member_urls(self, endpoint: str, timeout: float | None) -> list[str]:
-        """Every member's client URLs, as ``endpoint`` knows them (for failover)."""
+        """The client URLs of the voting members, as ``endpoint`` knows them (for failover).
+        Learners are left out: they refuse calls with ``rpc not supported for learner``."""
         members = await self._send(endpoint, "cluster/member/list", b"{}", _MemberURLs, timeout)
-        return [url for member in members.members for url in member.client_urls]
+        return [url for m in members.members if not m.is_learner for url in m.client_urls]
 
     def _check_open(self) -> None:
         if self.closed:

@@ -64,7 +64,7 @@ async def fake() -> AsyncIterator[FakeGateway]:
     [
         ("unary-3.5-compacted.http", etcd.EtcdCompacted, 11, 400),
         ("unary-3.4-lease-not-found.http", etcd.EtcdLeaseNotFound, 5, 404),
-        ("unary-3.6-user-not-found.http", etcd.EtcdKeyNotFound, 9, 400),
+        ("unary-3.6-user-not-found.http", etcd.EtcdUserNotFound, 9, 400),
         ("unary-3.6-no-space.http", etcd.EtcdNoSpace, 8, 429),
     ],
 )
@@ -219,7 +219,7 @@ async def test_a_real_etcd_without_the_gateway() -> None:
         (
             404,
             b'{"code":5,"message":"etcdserver: member not found","details":[]}',
-            etcd.EtcdKeyNotFound,
+            etcd.EtcdMemberNotFound,
             5,
             "etcdserver: member not found",
         ),
