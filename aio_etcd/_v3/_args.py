@@ -41,7 +41,7 @@ def key(value: object, name: str = "key") -> bytes:
 def prefix_end(prefix: bytes) -> bytes:
     """The end of the range of keys starting with ``prefix``: the prefix without its
     trailing 0xff bytes, last byte plus one; ``b"\\x00"`` (no end) when nothing is left
-    (etcd-io/etcd ``clientv3/op.go`` ``getPrefix``; reference etcd-v3-gateway.md §8)."""
+    (etcd-io/etcd ``clientv3/op.go`` ``getPrefix``)."""
     stripped = prefix.rstrip(b"\xff")
     if not stripped:
         return b"\x00"

@@ -2,7 +2,7 @@
 
 etcd's gateway takes a token from ``POST /v3/auth/authenticate`` as ``Authorization: <token>``
 with no scheme (``Bearer`` only from 3.5.32/3.6.13). Simple tokens slide: each use renews them
-and they expire after ``--auth-token-ttl`` idle seconds (reference etcd-v3-gateway.md §2.6).
+and they expire after ``--auth-token-ttl`` idle seconds (as etcd 3.4.23 and 3.5.1 behave).
 So the token is fetched on first use, fetched again once when a call says it is missing,
 invalid or stale, and dropped when the server says auth is not enabled (3.5.1 still rejects
 a stale token after ``auth/disable``).

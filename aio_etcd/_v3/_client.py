@@ -21,8 +21,8 @@ The shape of the API:
 - **Errors** are the classes of :mod:`aio_etcd` (one tree for both APIs), chosen by gRPC
   code and message in ``_v3/_errors.py``.
 
-Nothing here uses gRPC: everything is a POST to ``/v3/...`` (etcd ≥ 3.4; reference
-etcd-v3-gateway.md).
+Nothing here uses gRPC: everything is a POST to ``/v3/...`` (etcd ≥ 3.4; etcd's
+``api_grpc_gateway`` guide).
 """
 
 from __future__ import annotations

@@ -20,8 +20,7 @@ prefix ``services/`` but belongs to the name ``services/db``, so a ``services`` 
 wait for it (Go's would, which is safe, only slower).
 
 The gateway's own ``/v3/lock`` and ``/v3/election`` services are not used: they hold an HTTP
-request without a byte until they finish, and cannot report "nobody leads" (reference
-etcd-v3-gateway.md §3.7).
+request without a byte until they finish, and cannot report "nobody leads".
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ DEFAULT_TTL = 60
 ``concurrency.NewSession`` default."""
 
 _HAS_LEADER = {"Grpc-Metadata-hasleader": "true"}
-"""A watch on a member that lost its leader then ends within seconds (reference §2.5)."""
+"""A watch on a member that lost its leader then ends within seconds."""
 
 _RETRY_PAUSE = 1.0
 """Seconds between attempts to watch a contender's own key when etcd cannot be reached."""
@@ -495,7 +494,7 @@ class Lock:
             if not reply.succeeded:
                 ...  # the lock was lost: nothing was written
 
-        (reference etcd-v3-gateway.md §8 "Fencing"; Go's ``Mutex.IsOwner()``).
+        (etcd-io/etcd#10811; Go's ``Mutex.IsOwner()``).
         """
         return None if self._contender is None else self._contender.revision
 

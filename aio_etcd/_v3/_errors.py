@@ -1,12 +1,12 @@
 """The one registry from gateway errors to aio_etcd's exceptions.
 
-An error reply is read in any of the five shapes etcd's gateway has used (reference
-etcd-v3-gateway.md §2.4): the HTTP status is the truth; the message is ``message``, else a
-string ``error``, else ``error.message``; the gRPC code is ``code``, else ``error.code``, else
-``error.grpc_code``. The class is then chosen by message first (the code alone is too coarse:
-400 covers compacted revisions, bad arguments and missing credentials), by gRPC code second.
-Messages are etcd's own (etcd-io/etcd ``api/v3rpc/rpctypes/error.go``), matched without their
-``etcdserver: `` prefix.
+An error reply is read in any of the five shapes etcd's gateway has used (seen on 3.4.23 and
+3.5.1; 3.6 from grpc-gateway v2's ``runtime/errors.go``): the HTTP status is the truth; the
+message is ``message``, else a string ``error``, else ``error.message``; the gRPC code is
+``code``, else ``error.code``, else ``error.grpc_code``. The class is then chosen by message
+first (the code alone is too coarse: 400 covers compacted revisions, bad arguments and missing
+credentials), by gRPC code second. Messages are etcd's own (etcd-io/etcd
+``api/v3rpc/rpctypes/error.go``), matched without their ``etcdserver: `` prefix.
 
 The retry policy (``aio_etcd/_retry.py``) acts on the classes: ``no leader``/``not leader``
 (:class:`~aio_etcd.EtcdLeaderElectionInProgress`) and ``too many requests`` are retried,

@@ -1,7 +1,7 @@
 """POST typed JSON to etcd's v3 gateway, and read typed replies: the one way to the wire.
 
 Every call is ``POST <endpoint>/v3/<service>/<method>`` with a JSON body built from a
-:class:`~aio_etcd.models.v3.V3Request` (reference etcd-v3-gateway.md §2.1-2.2). A unary reply
+:class:`~aio_etcd.models.v3.V3Request` (as etcd 3.4.23 and 3.5.1 behave). A unary reply
 is parsed once into the reply model; an error becomes the exception that ``_errors`` chooses.
 Streamed replies (watch, keep-alive, snapshot, observe) are JSON objects one after another;
 they are framed on object boundaries, never on chunks or newlines (§2.5: etcd 3.5 ends a stream

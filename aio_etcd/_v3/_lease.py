@@ -3,7 +3,7 @@
 Follows etcd-io/etcd ``api/etcdserverpb/rpc.proto`` (``LeaseGrant``, ``LeaseRevoke``,
 ``LeaseKeepAlive``, ``LeaseTimeToLive``, ``LeaseLeases``). The gateway cannot carry gRPC's
 bidirectional keep-alive stream, so each renewal is one ``POST /v3/lease/keepalive`` with one
-message (reference etcd-v3-gateway.md §2.5). TTLs are whole seconds.
+message (as etcd 3.4.23 and 3.5.1 behave). TTLs are whole seconds.
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ class Lease:
     reached). Then :attr:`lost` turns ``True``, :meth:`wait_lost` returns, and each
     :meth:`on_lost` callback is called; renewing stops. A blocked event loop delays the
     renewals and their check; keys written under a lease are not a fence (see
-    etcd-v3-gateway.md §8, "Fencing").
+    etcd-io/etcd#10811).
 
     Creating it does no I/O (``client.lease(ttl)``); :meth:`grant` may be called instead
     of ``async with``, and then :meth:`revoke` ends it.

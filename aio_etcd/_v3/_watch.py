@@ -1,7 +1,6 @@
 """v3 watches that lose no event: one HTTP stream at a time, resumed wherever it can be.
 
-The rules (etcd 3.4 and 3.5 through the JSON gateway; reference etcd-v3-gateway.md §2.5,
-§3.3 and §8):
+The rules (etcd 3.4 and 3.5 through the JSON gateway, as they behave):
 
 - One message holds whole revisions, and one revision may hold many events (a transaction,
   a range delete; etcd splits messages only at revision boundaries, ``mvcc/watcher_group.go``

@@ -240,7 +240,7 @@ async def test_member_arguments_are_checked_before_sending(
 
 class _MemberListRefused:
     """A real transport, except that ``member/list`` gets the 403 that etcd 3.5.28 (and
-    3.6.9 and 3.4.42) give a user who is not root (reference etcd-v3-gateway.md §2.6):
+    3.6.9 and 3.4.42) give a user who is not root (as etcd 3.4.23 and 3.5.1 behave):
     none of the servers here can be made to say it."""
 
     REFUSAL = etcd.HttpResponse(

@@ -12,7 +12,7 @@ from ..error import ErrorPayload
 class GatewayError(ErrorPayload):
     """An error reply of etcd's JSON gateway, whichever of its shapes it came in.
 
-    The shapes (reference: etcd-v3-gateway.md §2.4): ``{"error", "code", "message"}`` from a
+    The shapes (as etcd 3.4.23 and 3.5.1 behave): ``{"error", "code", "message"}`` from a
     unary call on etcd 3.4/3.5; ``{"code", "message", "details"}`` on 3.6;
     ``{"error": {"grpc_code", "http_code", "message", "http_status"}}`` ending a stream on 3.5;
     ``{"error": {"code", "message", "details"}}`` on 3.6; and plain text from the router.

@@ -1,7 +1,7 @@
 """Key-value messages of the v3 API (``etcdserverpb`` ``KV`` service: ``/v3/kv/*``).
 
 Fields follow etcd-io/etcd ``api/etcdserverpb/rpc.proto`` and ``api/mvccpb/kv.proto``; every
-field is optional on the wire and absent when zero (reference etcd-v3-gateway.md §2.2).
+field is optional on the wire and absent when zero (as etcd 3.4.23 and 3.5.1 behave).
 Keys and values are ``bytes``.
 """
 

@@ -45,7 +45,7 @@ class LeaseKeepAliveRequest(V3Request):
 
 class LeaseKeepAliveResponse(V3Model):
     """``ttl`` 0 (absent on the wire) means the lease was not found: it expired or was
-    revoked (reference etcd-v3-gateway.md §2.5, §8)."""
+    revoked (as etcd 3.4.23 and 3.5.1 behave)."""
 
     header: ResponseHeader = ResponseHeader()
     id: Int64 = Field(0, alias="ID")

@@ -46,7 +46,7 @@ class Compare(V3Request):
     """One condition of a transaction (``etcdserverpb.Compare``).
 
     On a missing key, every ``VALUE`` compare is false whatever the operator; ``VERSION``,
-    ``CREATE``, ``MOD`` and ``LEASE`` compare as 0 (reference etcd-v3-gateway.md §8).
+    ``CREATE``, ``MOD`` and ``LEASE`` compare as 0 (as etcd 3.4.23 and 3.5.1 behave).
     """
 
     result: CompareResult = CompareResult.EQUAL

@@ -1,9 +1,9 @@
 """Watch messages of the v3 API (``etcdserverpb`` ``Watch`` service: ``POST /v3/watch``).
 
 Fields follow etcd-io/etcd ``api/etcdserverpb/rpc.proto`` (``WatchCreateRequest``,
-``WatchResponse``) and ``api/mvccpb/kv.proto`` (``Event``); absent fields are zero (reference
-etcd-v3-gateway.md §2.2, §2.5). :class:`WatchSnapshot` and :class:`WatchProgress` are not on
-the wire: :class:`~aio_etcd.v3.Watch` yields them.
+``WatchResponse``) and ``api/mvccpb/kv.proto`` (``Event``); absent fields are zero.
+:class:`WatchSnapshot` and :class:`WatchProgress` are not on the wire:
+:class:`~aio_etcd.v3.Watch` yields them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class WatchCreateRequest(V3Request):
 
 class WatchRequest(V3Request):
     """The body of ``POST /v3/watch``: one create request (a POST stream cannot send a
-    cancel or progress request later, reference §2.5)."""
+    cancel or progress request later)."""
 
     create_request: WatchCreateRequest
 
