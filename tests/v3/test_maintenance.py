@@ -3,7 +3,6 @@ snapshots (checked with etcd's own etcdutl, and restored into a running etcd).""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import tempfile
@@ -137,14 +136,9 @@ async def test_defragment_gives_space_back(own: etcd.Etcd3Client, prefix: bytes)
         await own.put(prefix + b"%03d" % index, value)
     deleted = await own.delete_prefix(prefix)
     await own.compact(deleted.header.revision, physical=True)
-    await own.put(prefix + b"marker", b"")  # the freed pages show once a write commits
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
-        before = await own.maintenance.status(endpoint)
-        if before.db_size - before.db_size_in_use > 1024 * 1024:  # free, still on disk
-            break
-        assert asyncio.get_running_loop().time() < deadline, before
-        await asyncio.sleep(0.1)
+    # Free pages stay in the file until a defragmentation; how soon etcd counts them out of
+    # dbSizeInUse varies between versions, so only the file's size is compared.
+    before = await own.maintenance.status(endpoint)
     await own.maintenance.defragment(endpoint)
     after = await own.maintenance.status(endpoint)
     assert after.db_size < before.db_size - 1024 * 1024
