@@ -3,7 +3,9 @@
 ``python _worker.py CONTENDER SCENARIO CONCURRENCY OPERATIONS PORT``
 
 Contenders: ``aio_etcd`` (this package on its lean HTTP/1.1 transport, the default) and
-``aio_etcd-aiohttp`` (on its aiohttp transport), each given explicitly; ``aiohttp`` (the
+``aio_etcd-aiohttp`` (on its aiohttp transport), each given explicitly; ``aio_etcd-v3``
+(its :class:`~aio_etcd.Etcd3Client`, the v3 API over etcd's JSON gateway, on the default
+transport); ``aiohttp`` (the
 same requests by hand: the floor of any aiohttp-based client); ``aio-etcd-0.4`` and
 ``python-etcd`` (the old clients); ``aetcd`` and ``etcd-client-py`` (the v3 API over gRPC)
 and ``k3etcd`` (v2, blocking, concurrency 1 only). The others' clients run with an
@@ -126,6 +128,60 @@ async def collect_aio_etcd(client: Any, prefix: str, start: int, count: int) -> 
             if seen == count:
                 break
     return seen
+
+
+def run_aio_etcd_v3(
+    scenario: str, concurrency: int, operations: int, port: int
+) -> dict[str, float]:
+    import aio_etcd
+    from aio_etcd.v3 import Op, Value
+
+    async def run() -> dict[str, float]:
+        prefix = f"/bench/{uuid.uuid4().hex}"
+        async with aio_etcd.Etcd3Client(port=port) as client:
+            for i in range(64):
+                await client.put(keys(prefix, i), b"0")
+            if scenario == "watch":
+
+                async def prepare() -> Callable[[], Awaitable[int]]:
+                    # From the next revision, as the v2 watchers start: a slow start
+                    # misses nothing.
+                    now = await client.get_prefix(f"{prefix}/", count_only=True)
+                    start = now.header.revision + 1
+
+                    async def collect() -> int:
+                        seen = 0
+                        watch = client.watch_prefix(f"{prefix}/", start_revision=start)
+                        async with watch as events:
+                            async for _event in events:
+                                seen += 1
+                                if seen == operations:
+                                    break
+                        return seen
+
+                    return collect
+
+                return await watch_events(prepare, "v3", port, prefix, operations)
+
+            async def put(i: int) -> object:
+                return await client.put(keys(prefix, i), str(i).encode())
+
+            async def get(i: int) -> object:
+                return await client.get(keys(prefix, i))
+
+            async def cas(i: int) -> object:
+                # The shape of aetcd's replace(): a transaction comparing the value.
+                key = f"{prefix}/cas{i}"
+                await client.put(key, b"a")
+                return await client.transaction(
+                    compare=[Value(key) == b"a"], success=[Op.put(key, b"b")], failure=[]
+                )
+
+            return await drive(
+                {"put": put, "get": get, "cas": cas}[scenario], concurrency, operations
+            )
+
+    return asyncio.run(run())
 
 
 # -- bare aiohttp -----------------------------------------------------------------------
@@ -483,6 +539,7 @@ async def watch_events(
 RUNNERS: dict[str, Callable[[str, int, int, int], dict[str, float]]] = {
     "aio_etcd": lambda *args: run_aio_etcd(*args, lean=True),
     "aio_etcd-aiohttp": lambda *args: run_aio_etcd(*args, lean=False),
+    "aio_etcd-v3": run_aio_etcd_v3,
     "aiohttp": run_aiohttp,
     "aio-etcd-0.4": run_old_aio_etcd,
     "python-etcd": run_python_etcd,
