@@ -38,7 +38,7 @@ from aio_etcd._server import LocalEtcd
 
 HERE = Path(__file__).parent
 OURS, OURS_AIOHTTP, FLOOR = "aio_etcd", "aio_etcd-aiohttp", "aiohttp"
-OURS_V3 = "aio_etcd-v3"
+OURS_V3, GATEWAY = "aio_etcd-v3", "gateway"
 OLD_AIO, OLD_SYNC = "aio-etcd-0.4", "python-etcd"
 AETCD, ETCD_CLIENT, K3ETCD = "aetcd", "etcd-client-py", "k3etcd"
 # Contender -> (its virtualenv under benchmarks/, what to install there); None: this one.
@@ -46,6 +46,7 @@ SIDE: dict[str, tuple[str, list[str]] | None] = {
     OURS: None,
     OURS_AIOHTTP: None,
     OURS_V3: None,
+    GATEWAY: None,
     FLOOR: None,
     OLD_AIO: (".venv-old", ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]),
     OLD_SYNC: (".venv-old", ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]),
@@ -53,8 +54,9 @@ SIDE: dict[str, tuple[str, list[str]] | None] = {
     ETCD_CLIENT: (".venv-etcdclient", ["etcd-client-py==0.5.1"]),
     K3ETCD: (".venv-k3etcd", ["k3etcd==0.2.3"]),
 }
-API = {OURS_V3: "v3", AETCD: "v3", ETCD_CLIENT: "v3"}  # the rest speak v2
+API = {OURS_V3: "v3", GATEWAY: "v3", AETCD: "v3", ETCD_CLIENT: "v3"}  # the rest speak v2
 ONLY_C1 = {K3ETCD}  # blocking, and meant for one caller
+NO_WATCH = {GATEWAY}
 SCENARIOS = [
     ("put", 1),
     ("get", 1),
@@ -78,7 +80,8 @@ V3_TARGETS = [
     ("get c=32", AETCD, 1.2),
     ("*", AETCD, 0.9),
 ]
-V3_ONLY = {OURS_V3: None, AETCD: None, OURS: {"get c=32"}}  # contender -> its scenarios
+# --v3-only: contender -> the scenarios it runs (None: all)
+V3_ONLY = {OURS_V3: None, GATEWAY: None, AETCD: None, OURS: {"get c=32"}}
 
 
 def side_python(contender: str, given_old: str | None) -> str | None:
@@ -158,7 +161,7 @@ def main() -> None:
     scale.add_argument(
         "--v3-only",
         action="store_true",
-        help=f"only {OURS_V3} beside {AETCD} (and {OURS}'s get c=32), no many-watches run",
+        help=f"only {OURS_V3}, {GATEWAY} and {AETCD} (and {OURS}'s get c=32)",
     )
     args = parser.parse_args()
     if args.v3_only:
@@ -241,6 +244,8 @@ def rounds(
             for contender in order:
                 if concurrency != 1 and contender in ONLY_C1:
                     continue
+                if scenario == "watch" and contender in NO_WATCH:
+                    continue
                 chosen = V3_ONLY.get(contender) if v3_only else None
                 if chosen is not None and name not in chosen:
                     continue
@@ -287,7 +292,8 @@ def report(
         f"\nmedians of {rounds} rounds; ratio = {OURS} (lean transport, the default) / "
         "contender in throughput, the median of the rounds' own ratios (>1: faster); "
         f"v3 ratio: the same for {OURS_V3}.\n"
-        f"{OURS_V3} uses the v3 API over etcd's JSON gateway, {AETCD} and {ETCD_CLIENT} over "
+        f"{OURS_V3} uses the v3 API over etcd's JSON gateway, {GATEWAY} the same requests by "
+        f"hand on the lean transport (the gateway's floor), {AETCD} and {ETCD_CLIENT} over "
         "gRPC, the others v2; cas: a write, then a compare-and-swap (v2: prevValue; v3: a "
         "transaction comparing the value); watch: events/s delivered to one watcher, CPU "
         "the watcher's alone"
