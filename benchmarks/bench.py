@@ -1,6 +1,7 @@
 """This client beside bare aiohttp and the other etcd clients for Python, on one local etcd.
 
     ./scripts/bench [--rounds 5] [--ops 2000] [--only NAME ...] [--scale | --no-scale]
+    ./scripts/bench --v3-only [--rounds 5] [--ops 2000]
 
 Starts etcd 3.5.1 (the ``server`` extra; the v2 API enabled, v3 is always on) on a free
 port. Every figure comes from a fresh process per run (:mod:`_worker`); the contenders take
@@ -8,9 +9,12 @@ turns in a rotating order, round after round, and the medians are compared, sinc
 machines are noisy. The other clients run from virtualenvs of their own, made on first use
 under ``benchmarks/`` (the old aio_etcd has this package's import name, and the gRPC clients
 bring their own dependencies); a client that cannot be installed is left out and said so.
-Then one client holds 1,000 ``watch_iter`` streams on each transport
-(:mod:`many_watches`). Writes the figures to ``benchmarks/results/latest.json`` and, with
-matplotlib (the ``bench`` extra), a bar chart to ``latest.png``.
+``aio_etcd-v3`` (:class:`aio_etcd.Etcd3Client` over etcd's JSON gateway) is measured beside
+aetcd (gRPC) with targets of its own; ``--v3-only`` runs just that comparison, and this
+client's v2 ``get`` at c=32 on the same server for reference. Then one client holds 1,000
+``watch_iter`` streams on each transport (:mod:`many_watches`). Writes the figures to
+``benchmarks/results/latest.json`` (``latest-v3.json`` with ``--v3-only``) and, with
+matplotlib (the ``bench`` extra), a bar chart beside it.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ from aio_etcd._server import LocalEtcd
 
 HERE = Path(__file__).parent
 OURS, OURS_AIOHTTP, FLOOR = "aio_etcd", "aio_etcd-aiohttp", "aiohttp"
+OURS_V3, GATEWAY = "aio_etcd-v3", "gateway"
 OLD_AIO, OLD_SYNC = "aio-etcd-0.4", "python-etcd"
 AETCD, ETCD_CLIENT, K3ETCD = "aetcd", "etcd-client-py", "k3etcd"
 # Contender -> (its virtualenv under benchmarks/, what to install there); None: this one.
 SIDE: dict[str, tuple[str, list[str]] | None] = {
     OURS: None,
     OURS_AIOHTTP: None,
+    OURS_V3: None,
+    GATEWAY: None,
     FLOOR: None,
     OLD_AIO: (".venv-old", ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]),
     OLD_SYNC: (".venv-old", ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]),
@@ -47,8 +54,9 @@ SIDE: dict[str, tuple[str, list[str]] | None] = {
     ETCD_CLIENT: (".venv-etcdclient", ["etcd-client-py==0.5.1"]),
     K3ETCD: (".venv-k3etcd", ["k3etcd==0.2.3"]),
 }
-API = {AETCD: "v3", ETCD_CLIENT: "v3"}  # the rest speak v2
+API = {OURS_V3: "v3", GATEWAY: "v3", AETCD: "v3", ETCD_CLIENT: "v3"}  # the rest speak v2
 ONLY_C1 = {K3ETCD}  # blocking, and meant for one caller
+NO_WATCH = {GATEWAY}
 SCENARIOS = [
     ("put", 1),
     ("get", 1),
@@ -67,6 +75,13 @@ TARGETS = [
     ("*", AETCD, 1.0),
 ]
 CPU_TARGET = ("get c=32", 45.0)  # at most this many µs of client CPU per operation
+# The same for OURS_V3, the v3 API over etcd's JSON gateway, against gRPC.
+V3_TARGETS = [
+    ("get c=32", AETCD, 1.2),
+    ("*", AETCD, 0.9),
+]
+# --v3-only: contender -> the scenarios it runs (None: all)
+V3_ONLY = {OURS_V3: None, GATEWAY: None, AETCD: None, OURS: {"get c=32"}}
 
 
 def side_python(contender: str, given_old: str | None) -> str | None:
@@ -143,7 +158,14 @@ def main() -> None:
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--scale", action="store_true", help="only the many-watches run")
     scale.add_argument("--no-scale", action="store_true", help="leave the many-watches run out")
+    scale.add_argument(
+        "--v3-only",
+        action="store_true",
+        help=f"only {OURS_V3}, {GATEWAY} and {AETCD} (and {OURS}'s get c=32)",
+    )
     args = parser.parse_args()
+    if args.v3_only:
+        args.only, args.no_scale = list(V3_ONLY), True
     raise_fd_limit(4 * args.watches + 256)  # etcd, started below, inherits it
     pythons: dict[str, str] = {}
     missing: list[str] = []
@@ -161,7 +183,11 @@ def main() -> None:
         # gRPC through aetcd when it installs: faster than etcd's JSON gateway.
         env["BENCH_V3_WRITER_PYTHON"] = side_python(AETCD, None) or sys.executable
     with LocalEtcd(name="aio-etcd-bench") as server:
-        samples = {} if args.scale else rounds(pythons, args.rounds, args.ops, server.port, env)
+        samples = (
+            {}
+            if args.scale
+            else rounds(pythons, args.rounds, args.ops, server.port, env, v3_only=args.v3_only)
+        )
         scaled = (
             {} if args.no_scale else in_subprocesses(args.watches, args.watch_rounds, server.port)
         )
@@ -176,10 +202,11 @@ def main() -> None:
             }
             for name, by_contender in samples.items()
         }
-        report(medians, ratios(samples), args.rounds, missing)
+        report(medians, samples, args.rounds, missing, v2_targets=not args.v3_only)
     if scaled:
         report_scale(scaled)
-    (results / "latest.json").write_text(
+    stem = "latest-v3" if args.v3_only else "latest"
+    (results / f"{stem}.json").write_text(
         json.dumps(
             {
                 "rounds": args.rounds,
@@ -187,6 +214,7 @@ def main() -> None:
                 "missing": missing,
                 "medians": medians,
                 "ratios": ratios(samples),
+                "v3_ratios": ratios(samples, OURS_V3),
                 "samples": samples,
                 "many_watches": scaled,
             },
@@ -194,11 +222,17 @@ def main() -> None:
         )
     )
     if medians:
-        chart(medians, results / "latest.png")
+        chart(medians, results / f"{stem}.png")
 
 
 def rounds(
-    pythons: dict[str, str], count: int, ops: int, port: int, env: dict[str, str]
+    pythons: dict[str, str],
+    count: int,
+    ops: int,
+    port: int,
+    env: dict[str, str],
+    *,
+    v3_only: bool = False,
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     contenders = list(pythons)
     samples: dict[str, dict[str, list[dict[str, float]]]] = {}
@@ -210,6 +244,11 @@ def rounds(
             for contender in order:
                 if concurrency != 1 and contender in ONLY_C1:
                     continue
+                if scenario == "watch" and contender in NO_WATCH:
+                    continue
+                chosen = V3_ONLY.get(contender) if v3_only else None
+                if chosen is not None and name not in chosen:
+                    continue
                 figures = run(pythons[contender], contender, scenario, concurrency, ops, port, env)
                 samples.setdefault(name, {}).setdefault(contender, []).append(figures)
     return samples
@@ -219,14 +258,16 @@ def rate(figures: dict[str, float]) -> float:
     return figures.get("ops_per_s") or figures["events_per_s"]
 
 
-def ratios(samples: dict[str, dict[str, list[dict[str, float]]]]) -> dict[str, dict[str, float]]:
-    """Per scenario and contender: the median over the rounds of ``OURS / contender`` in
+def ratios(
+    samples: dict[str, dict[str, list[dict[str, float]]]], base: str = OURS
+) -> dict[str, dict[str, float]]:
+    """Per scenario and contender: the median over the rounds of ``base / contender`` in
     throughput. Within a round the contenders of a scenario run back to back, so each
     ratio compares runs made under the same load; the machine's load between rounds, which
     moves every contender's figures together by up to 2x here, cancels out."""
     found: dict[str, dict[str, float]] = {}
     for name, by_contender in samples.items():
-        ours = by_contender.get(OURS)
+        ours = by_contender.get(base)
         if ours is None:
             continue
         found[name] = {
@@ -240,27 +281,37 @@ def ratios(samples: dict[str, dict[str, list[dict[str, float]]]]) -> dict[str, d
 
 def report(
     medians: dict[str, dict[str, dict[str, float]]],
-    ratio_of: dict[str, dict[str, float]],
+    samples: dict[str, dict[str, list[dict[str, float]]]],
     rounds: int,
     missing: list[str],
+    *,
+    v2_targets: bool = True,
 ) -> None:
+    ratio_of, v3_ratio_of = ratios(samples), ratios(samples, OURS_V3)
     print(
         f"\nmedians of {rounds} rounds; ratio = {OURS} (lean transport, the default) / "
-        "contender in throughput, the median of the rounds' own ratios (>1: faster).\n"
-        f"{AETCD} and {ETCD_CLIENT} use the v3 API (gRPC), the others v2; watch: events/s "
-        "delivered to one watcher, CPU the watcher's alone"
+        "contender in throughput, the median of the rounds' own ratios (>1: faster); "
+        f"v3 ratio: the same for {OURS_V3}.\n"
+        f"{OURS_V3} uses the v3 API over etcd's JSON gateway, {GATEWAY} the same requests by "
+        f"hand on the lean transport (the gateway's floor), {AETCD} and {ETCD_CLIENT} over "
+        "gRPC, the others v2; cas: a write, then a compare-and-swap (v2: prevValue; v3: a "
+        "transaction comparing the value); watch: events/s delivered to one watcher, CPU "
+        "the watcher's alone"
     )
     for contender in missing:
         print(f"  {contender}: could not be installed here, left out")
-    columns = ("ops/s", "p50 ms", "p99 ms", "cpu us/op", "ratio")
+    columns = ("ops/s", "p50 ms", "p99 ms", "cpu us/op", "ratio", "v3 ratio")
     print(f"{'scenario':<11}{'contender':<18}" + "".join(f"{c:>10}" for c in columns))
     for name, by_contender in medians.items():
         for contender, figures in by_contender.items():
-            ratio = f"{ratio_of[name][contender]:7.2f}x" if name in ratio_of else ""
+            cells = [
+                f"{of[name][contender]:7.2f}x" if contender in of.get(name, {}) else ""
+                for of in (ratio_of, v3_ratio_of)
+            ]
             p50, p99 = figures.get("p50_ms", math.nan), figures.get("p99_ms", math.nan)
             print(
                 f"{name:<11}{contender:<18}{rate(figures):>10.0f}{p50:>10.2f}{p99:>10.2f}"
-                f"{figures['cpu_us_per_op']:>10.0f}{ratio:>10}"
+                f"{figures['cpu_us_per_op']:>10.0f}" + "".join(f"{c:>10}" for c in cells)
             )
     watch = medians.get("watch c=1", {})
     writers = {API.get(c, "v2"): f["writer_per_s"] for c, f in watch.items() if "writer_per_s" in f}
@@ -269,15 +320,44 @@ def report(
             "watch writer alone (the ceiling): "
             + ", ".join(f"{api} {rate_:.0f} writes/s" for api, rate_ in sorted(writers.items()))
         )
-    if OURS not in next(iter(medians.values())):
-        return
-    print(f"\ntargets ({OURS} = lean transport)")
+    met = total = 0
+    if v2_targets and any(OURS in by for by in medians.values()):
+        print(f"\ntargets ({OURS} = lean transport)")
+        met, total = targets(medians, ratio_of, TARGETS)
+        cpu_name, cpu_limit = CPU_TARGET
+        if cpu_name in medians and OURS in medians[cpu_name]:
+            cpu = medians[cpu_name][OURS]["cpu_us_per_op"]
+            total += 1
+            met += cpu <= cpu_limit
+            verdict = "PASS" if cpu <= cpu_limit else "MISS"
+            label = "client CPU"
+            print(f"  {cpu_name:<11} {label:<17} {cpu:6.1f}us need <= {cpu_limit:.0f}us  {verdict}")
+    if any(OURS_V3 in by for by in medians.values()):
+        print(f"\nv3 targets ({OURS_V3} = Etcd3Client over the JSON gateway, lean transport)")
+        v3_met, v3_total = targets(medians, v3_ratio_of, V3_TARGETS)
+        met, total = met + v3_met, total + v3_total
+        name = "get c=32"
+        if OURS in v3_ratio_of.get(name, {}):
+            print(
+                f"  {name:<11} vs {OURS + ' (v2)':<14} {v3_ratio_of[name][OURS]:6.2f}x  "
+                "(information: the v3 gateway beside the v2 API, same server)"
+            )
+    if total:
+        print(f"  {met} of {total} targets met")
+
+
+def targets(
+    medians: dict[str, dict[str, dict[str, float]]],
+    ratio_of: dict[str, dict[str, float]],
+    wanted: list[tuple[str, str, float]],
+) -> tuple[int, int]:
+    """Print a PASS/MISS line per target that applies; (met, total)."""
     met = total = 0
     for name, by_contender in medians.items():
-        for scope, contender, need in TARGETS:
-            if contender not in by_contender:
+        for scope, contender, need in wanted:
+            if contender not in by_contender or contender not in ratio_of.get(name, {}):
                 continue
-            specific = [t for t in TARGETS if t[0] == name and t[1] == contender]
+            specific = [t for t in wanted if t[0] == name and t[1] == contender]
             if (scope == "*" and specific) or scope not in ("*", name):
                 continue
             got = ratio_of[name][contender]
@@ -285,15 +365,7 @@ def report(
             met += got >= need
             verdict = "PASS" if got >= need else "MISS"
             print(f"  {name:<11} vs {contender:<14} {got:6.2f}x  need >= {need:.1f}x  {verdict}")
-    cpu_name, cpu_limit = CPU_TARGET
-    if cpu_name in medians and OURS in medians[cpu_name]:
-        cpu = medians[cpu_name][OURS]["cpu_us_per_op"]
-        total += 1
-        met += cpu <= cpu_limit
-        verdict = "PASS" if cpu <= cpu_limit else "MISS"
-        label = "client CPU"
-        print(f"  {cpu_name:<11} {label:<17} {cpu:6.1f}us need <= {cpu_limit:.0f}us  {verdict}")
-    print(f"  {met} of {total} targets met")
+    return met, total
 
 
 def chart(medians: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
