@@ -591,3 +591,36 @@ def test_the_errors_page_draws_the_real_tree() -> None:
         if isinstance(value := getattr(aio_etcd, name), type) and issubclass(value, BaseException)
     }
     assert drawn == exported
+
+
+def test_v3_pages_get_a_server_without_v2_and_are_cleaned(
+    servers: Servers, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Etcd3Client at the documented address reaches etcd3_server, whose v2 API is off; the
+    keys and leases a page leaves there are gone after it."""
+    servers.get_v3 = lambda: request.getfixturevalue("etcd3_server")
+    v3: LocalEtcd = request.getfixturevalue("etcd3_server")
+    source = (
+        "import aio_etcd\n"
+        "client = aio_etcd.Etcd3Client(host='localhost')\n"
+        "lease = await client.grant_lease(60)\n"
+        "await client.put('/harness-check/left', 'behind', lease=lease.id)\n"
+        "await client.put('/harness-check/also', 'behind')\n"
+        "print(client.endpoints)\n"
+    )
+    run = PageRun("docs/v3.md", servers, tmp_path)
+    printed = run.run(Block("docs/v3.md", 1, source), request.getfixturevalue)
+    assert f":{v3.port}" in printed
+    lease = run.namespace["lease"].id
+    run.finish()
+
+    async def after() -> tuple[int, list[int]]:
+        async with RealClient(port=v3.port) as client:
+            with pytest.raises(aio_etcd.EtcdAPIUnavailable):
+                await client.machines()
+        async with RealClient3(port=v3.port) as client3:
+            left = (await client3.get_prefix("/harness-check/", count_only=True)).count
+            return left, await client3.leases()
+
+    left, leases = asyncio.run(after())
+    assert left == 0 and lease not in leases
