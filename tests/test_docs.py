@@ -29,6 +29,10 @@ named ``page:line`` (the line of its opening fence). The convention the pages fo
 - **Pages clean up after themselves**, and the test makes sure: clients left open are closed,
   tasks left running cancelled, top-level keys the page created deleted, and cluster members
   it stopped restarted.
+- **v3 pages get a server without v2.** ``aio_etcd.Etcd3Client`` (also as
+  ``aio_etcd.v3.Etcd3Client``) sends ``127.0.0.1``/``localhost`` port 2379 to the plugin's
+  ``etcd3_server`` (v2 API off, as in etcd 3.6); other addresses go where ``Client`` sends
+  them. Keys and leases a page leaves on that server are deleted and revoked.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ import pytest
 import trustme
 
 import aio_etcd
+import aio_etcd.v3
 from aio_etcd._server import LOOPBACK, LocalCluster, LocalEtcd, TlsFiles, free_port
 from aio_etcd.testing import recover
 from tests.test_discovery import Zone
@@ -62,6 +67,7 @@ DOCS = ROOT / "docs"
 BLOCK_TIMEOUT = 20.0
 ROOT_PASSWORD = "docs-r00t-password"
 RealClient = aio_etcd.Client
+RealClient3 = aio_etcd.Etcd3Client
 
 README_NOT_RUN = {
     "# Compare and swap": "fragments that need keys the README never writes",
@@ -180,6 +186,7 @@ class Servers:
     plain: LocalEtcd
     workdir: Path
     get_cluster: Callable[[], LocalCluster]
+    get_v3: Callable[[], LocalEtcd]
     ca: trustme.CA = field(default_factory=trustme.CA)
     _tls: LocalEtcd | None = None
     _auth: LocalEtcd | None = None
@@ -188,6 +195,10 @@ class Servers:
     @property
     def cluster(self) -> LocalCluster:
         return self.get_cluster()
+
+    @property
+    def v3(self) -> LocalEtcd:
+        return self.get_v3()
 
     @property
     def tls(self) -> LocalEtcd:
@@ -248,7 +259,9 @@ class PageRun:
         self.workdir = workdir
         self.loop = asyncio.new_event_loop()
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-        self.clients: list[aio_etcd.Client] = []
+        self.clients: list[aio_etcd.Client | aio_etcd.Etcd3Client] = []
+        self.v3_before: tuple[set[bytes], set[int]] | None = None
+        self.v3_server: LocalEtcd | None = None
         self.done: set[int] = set()
         self.failed: str | None = None
         self.zone: Zone | None = None
@@ -256,6 +269,9 @@ class PageRun:
         self.used_cluster = False
         servers.write_client_files(workdir)
         self.keys_before = self._top_level_keys(servers.plain)
+        if any("Etcd3Client" in b.source for b in ALL_BLOCKS if b.page == page):
+            self.v3_server = servers.v3
+            self.v3_before = _v3_state(self.v3_server)
 
     # The client the page sees as aio_etcd.Client.
     def client_class(self) -> type[aio_etcd.Client]:
@@ -278,6 +294,35 @@ class PageRun:
         Client.__name__ = Client.__qualname__ = "Client"
         Client.__module__ = "aio_etcd"
         return Client
+
+    # The client the page sees as aio_etcd.Etcd3Client.
+    def client3_class(self) -> type[aio_etcd.Etcd3Client]:
+        run = self
+
+        class Etcd3Client(RealClient3):
+            __doc__ = RealClient3.__doc__
+
+            def __init__(self, host: Any = "127.0.0.1", port: Any = 2379, **options: Any) -> None:
+                protocol = options.get("protocol", "http")
+                if options.get("srv_domain") is not None:
+                    options.setdefault("srv_resolver", run.resolver())
+                if isinstance(host, str):
+                    host, port = run.route3(protocol, host, port)
+                elif isinstance(host, (tuple, list)):
+                    host = tuple(run.route3(protocol, *pair) for pair in host)
+                super().__init__(host, port, **options)
+                run.clients.append(self)
+
+        Etcd3Client.__name__ = Etcd3Client.__qualname__ = "Etcd3Client"
+        Etcd3Client.__module__ = "aio_etcd"
+        return Etcd3Client
+
+    def route3(self, protocol: str, host: str, port: int) -> tuple[str, int]:
+        if protocol == "http" and host in ("127.0.0.1", "localhost") and port == 2379:
+            if self.v3_server is None:
+                raise RuntimeError(f"{self.page} names Etcd3Client in no block")
+            return LOOPBACK, self.v3_server.port
+        return self.route(protocol, host, port)
 
     def route(self, protocol: str, host: str, port: int) -> tuple[str, int]:
         if host.startswith("10.0.0."):
@@ -330,6 +375,9 @@ class PageRun:
             contextlib.redirect_stdout(printed),
         ):
             patch.setattr(aio_etcd, "Client", self.client_class())
+            client3 = self.client3_class()
+            patch.setattr(aio_etcd, "Etcd3Client", client3)
+            patch.setattr(aio_etcd.v3, "Etcd3Client", client3)
             patch.setenv("ETCD_ROOT_PASSWORD", ROOT_PASSWORD)
             patch.chdir(self.workdir)
             self.loop.run_until_complete(bounded())
@@ -377,6 +425,8 @@ class PageRun:
         finally:
             loop.close()
         self._delete_new_keys(self.servers.plain, self.keys_before)
+        if self.v3_server is not None and self.v3_before is not None:
+            _v3_clean(self.v3_server, *self.v3_before)
         if self.used_cluster:
             recover(self.servers.cluster)
 
@@ -400,6 +450,32 @@ class PageRun:
         asyncio.run(delete())
 
 
+def _v3_state(server: LocalEtcd) -> tuple[set[bytes], set[int]]:
+    """Every key and lease of a v3 server."""
+
+    async def state() -> tuple[set[bytes], set[int]]:
+        async with RealClient3(port=server.port) as client:
+            keys = {kv.key for kv in (await client.get_all(keys_only=True)).kvs}
+            return keys, set(await client.leases())
+
+    return asyncio.run(state())
+
+
+def _v3_clean(server: LocalEtcd, keys: set[bytes], leases: set[int]) -> None:
+    """Revoke the leases and delete the keys a page left on a v3 server."""
+
+    async def clean() -> None:
+        async with RealClient3(port=server.port) as client:
+            for lease in set(await client.leases()) - leases:
+                with contextlib.suppress(aio_etcd.EtcdLeaseNotFound):
+                    await client.revoke_lease(lease)
+            for kv in (await client.get_all(keys_only=True)).kvs:
+                if kv.key not in keys:
+                    await client.delete(kv.key)
+
+    asyncio.run(clean())
+
+
 # -- the tests ------------------------------------------------------------------------------
 
 
@@ -408,7 +484,10 @@ def servers(etcd_server: LocalEtcd, tmp_path_factory: pytest.TempPathFactory) ->
     def no_cluster() -> LocalCluster:
         raise RuntimeError("no cluster outside a test")
 
-    found = Servers(etcd_server, tmp_path_factory.mktemp("docs-servers"), no_cluster)
+    def no_v3() -> LocalEtcd:
+        raise RuntimeError("no v3 server outside a test")
+
+    found = Servers(etcd_server, tmp_path_factory.mktemp("docs-servers"), no_cluster, no_v3)
     try:
         yield found
     finally:
@@ -436,6 +515,7 @@ def test_example(
     if block.not_run is not None:
         return
     servers.get_cluster = lambda: request.getfixturevalue("_etcd_cluster_session")
+    servers.get_v3 = lambda: request.getfixturevalue("etcd3_server")
     run = page_runs.get(block.page)
     if run is None or run.loop.is_closed():
         workdir = tmp_path_factory.mktemp(Path(block.page).stem)
@@ -511,3 +591,36 @@ def test_the_errors_page_draws_the_real_tree() -> None:
         if isinstance(value := getattr(aio_etcd, name), type) and issubclass(value, BaseException)
     }
     assert drawn == exported
+
+
+def test_v3_pages_get_a_server_without_v2_and_are_cleaned(
+    servers: Servers, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Etcd3Client at the documented address reaches etcd3_server, whose v2 API is off; the
+    keys and leases a page leaves there are gone after it."""
+    servers.get_v3 = lambda: request.getfixturevalue("etcd3_server")
+    v3: LocalEtcd = request.getfixturevalue("etcd3_server")
+    source = (
+        "import aio_etcd\n"
+        "client = aio_etcd.Etcd3Client(host='localhost')\n"
+        "lease = await client.grant_lease(60)\n"
+        "await client.put('/harness-check/left', 'behind', lease=lease.id)\n"
+        "await client.put('/harness-check/also', 'behind')\n"
+        "print(client.endpoints)\n"
+    )
+    run = PageRun("docs/v3.md", servers, tmp_path)
+    printed = run.run(Block("docs/v3.md", 1, source), request.getfixturevalue)
+    assert f":{v3.port}" in printed
+    lease = run.namespace["lease"].id
+    run.finish()
+
+    async def after() -> tuple[int, list[int]]:
+        async with RealClient(port=v3.port) as client:
+            with pytest.raises(aio_etcd.EtcdAPIUnavailable):
+                await client.machines()
+        async with RealClient3(port=v3.port) as client3:
+            left = (await client3.get_prefix("/harness-check/", count_only=True)).count
+            return left, await client3.leases()
+
+    left, leases = asyncio.run(after())
+    assert left == 0 and lease not in leases
