@@ -374,9 +374,10 @@ class Keys:
         lease, granted = 0, None
         if request.ttl is not None:
             lease, granted = await self._grant(endpoint, request.ttl, deadline)
-        compares = [_absent(key_of(a)) for a in probe.ancestors]
-        compares.append(_absent(start, end))  # not a directory
         is_cas = request.prev_value is not None or bool(request.prev_index)
+        compares = [_absent(key_of(a)) for a in probe.ancestors]
+        if not (is_cas or request.prev_exist):
+            compares.append(_absent(start, end))  # not a directory (else: must be a file)
         action: Action = "set"
         if request.prev_exist is False:
             action = "create"
@@ -460,20 +461,24 @@ class Keys:
         key = key_of(path)
         start, end = _below(key)
         probe = _Probe(path, ancestors=self._ancestors)
-        # The probe doubles as the check: both compares hold only when nothing is there.
+        # Nothing there: the probes say why. Something: the marker, unless it is a file.
+        mark = TxnRequest(
+            compare=[_absent(key)],
+            success=[RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+        )
         reply = await self._txn(
             endpoint,
             deadline,
             [_absent(key), _absent(start, end)],
             probe.ops[2:],
-            [_range(key, count=True), RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+            [RequestOp(request_txn=mark)],
         )
         if reply.succeeded:
             raise probe.read(_pad(reply)).missing()
-        if reply.responses[0].response_range and reply.responses[0].response_range.count:
-            # A file: undo nothing (the marker below a file is invisible) but refuse it.
-            raise v2_error(102, path, reply.header.revision)
-        put = reply.responses[1].response_put
+        nested = reply.responses[0].response_txn
+        if nested is None or not nested.succeeded:
+            raise v2_error(102, path, reply.header.revision)  # a file
+        put = nested.responses[0].response_put
         marker = put.prev_kv if put is not None else None
         revision = reply.header.revision
         node = EtcdNode(
@@ -677,7 +682,7 @@ class Keys:
         file_kv = responses[0].prev_kvs[0] if responses[0] and responses[0].prev_kvs else None
         rest = [kv for r in responses[1:] if r is not None for kv in r.prev_kvs]
         if file_kv is None and not rest:
-            raise probe_missing(path, reply.header.revision)
+            raise v2_error(100, path, reply.header.revision)
         revision = reply.header.revision
         if file_kv is not None:
             prev = file_node(path, file_kv, {})
@@ -695,10 +700,6 @@ class Keys:
             )
             node = EtcdNode(key=path, dir=True, modified_index=revision, created_index=created)
         return self._result(action, node, reply.header, prev)
-
-
-def probe_missing(path: str, revision: int) -> EtcdException:
-    return v2_error(100, path, revision)
 
 
 def _kvs(reply: TxnResponse, position: int) -> list[KeyValue]:
