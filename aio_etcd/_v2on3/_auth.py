@@ -73,6 +73,8 @@ class AuthAdmin:
                 if NO_USER in (error.message or ""):
                     return AuthStatus(enabled=True)
                 raise
+            except EtcdAPIUnavailable:
+                return AuthStatus(enabled=await self._enabled(endpoint, timeout))
             return AuthStatus(enabled=status.enabled)
         if request.enable:
             await self._call(
@@ -83,6 +85,22 @@ class AuthAdmin:
                 endpoint, "auth/disable", v3.AuthDisableRequest(), v3.AuthDisableResponse, timeout
             )
         return None
+
+    async def _enabled(self, endpoint: str, timeout: float | None) -> bool:
+        """Whether auth is on, from a server without ``auth/status`` (etcd 3.4): listing the
+        users is refused without a token, or to a non-root user, only when it is on; and
+        the client holds a token only when it is on."""
+        try:
+            await self._call(
+                endpoint,
+                "auth/user/list",
+                v3.AuthUserListRequest(),
+                v3.AuthUserListResponse,
+                timeout,
+            )
+        except EtcdInsufficientPermissions:
+            return True
+        return self._gateway.tokens.token is not None
 
     async def _user(self, endpoint: str, call: UserCall, timeout: float | None) -> AuthReply:
         name = call.name
