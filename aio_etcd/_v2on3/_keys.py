@@ -661,7 +661,9 @@ class Keys:
             )
         elif not is_cad:
             compares.append(_absent(start, end))  # a directory needs dir or recursive
-        reply = await self._txn(endpoint, deadline, compares, deletes, probe.ops)
+        # After the deletes, the ancestor probes: they say why, when nothing was there.
+        success = deletes + probe.ops[2:]
+        reply = await self._txn(endpoint, deadline, compares, success, probe.ops)
         if not reply.succeeded:
             found = probe.read(reply)
             if is_cad:
@@ -673,11 +675,12 @@ class Keys:
             if request.dir and not request.recursive:
                 raise found.error(108)
             raise found.error(102)
-        responses = [op.response_delete_range for op in reply.responses]
+        responses = [op.response_delete_range for op in reply.responses[: len(deletes)]]
         file_kv = responses[0].prev_kvs[0] if responses[0] and responses[0].prev_kvs else None
         rest = [kv for r in responses[1:] if r is not None for kv in r.prev_kvs]
         if file_kv is None and not rest:
-            raise v2_error(100, path, reply.header.revision)
+            probes = reply.model_copy(update={"responses": reply.responses[len(deletes) :]})
+            raise probe.read(_pad(probes)).missing()
         revision = reply.header.revision
         if file_kv is not None:
             prev = file_node(path, file_kv, {})
