@@ -104,6 +104,12 @@ V3_NOT_RUN: dict[str, str] = {
     'username="alice", password="alice-secret"': _V2_AUTH,
     'alice.read("/app", recursive=True)': _V2_AUTH,
     "Auth(root).set_active(False)": _V2_AUTH,
+    "result.raft_index is not None": "v3 replies carry no raft index",
+    "test_a_server_without_v2_is_reported": "shows what a v2 client says on a server without v2",
+    'print(*seen, sep="\\n")': (
+        "prints v2's watch actions; v3 events carry inferred ones (a new key is a create, a "
+        "compare-and-delete a delete)"
+    ),
 }
 """Pages (by path) and blocks (by a piece of their source) whose v3 case is only compiled,
 with the reason."""
