@@ -46,10 +46,10 @@ def mtls_server(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield server
 
 
-async def test_https_with_the_right_ca(tls_server: LocalEtcd) -> None:
+async def test_https_with_the_right_ca(tls_server: LocalEtcd, api: str) -> None:
     assert tls_server.tls is not None
     async with etcd.Client(
-        port=tls_server.port, protocol="https", ca_cert=str(tls_server.tls.ca)
+        port=tls_server.port, protocol="https", ca_cert=str(tls_server.tls.ca), api=api
     ) as client:
         await client.write("/t/tls", "secret")
         assert (await client.read("/t/tls")).value == "secret"
@@ -82,10 +82,14 @@ async def test_the_host_name_is_checked(ca: trustme.CA, tmp_path: Path) -> None:
                 await client.read("/")
 
 
-async def test_client_certificates(mtls_server: LocalEtcd, ca: trustme.CA, tmp_path: Path) -> None:
+async def test_client_certificates(
+    mtls_server: LocalEtcd, ca: trustme.CA, tmp_path: Path, api: str
+) -> None:
     assert mtls_server.tls is not None
     ca_file = str(mtls_server.tls.ca)
-    async with etcd.Client(port=mtls_server.port, protocol="https", ca_cert=ca_file) as anonymous:
+    async with etcd.Client(
+        port=mtls_server.port, protocol="https", ca_cert=ca_file, api=api
+    ) as anonymous:
         with pytest.raises(etcd.EtcdTLSFailed):
             await anonymous.read("/")
 
@@ -98,7 +102,7 @@ async def test_client_certificates(mtls_server: LocalEtcd, ca: trustme.CA, tmp_p
         (str(tmp_path / "client.crt"), str(tmp_path / "client.key")),
     ):
         async with etcd.Client(
-            port=mtls_server.port, protocol="https", ca_cert=ca_file, cert=cert
+            port=mtls_server.port, protocol="https", ca_cert=ca_file, cert=cert, api=api
         ) as client:
             await client.write("/t/mtls", "ok")
 
