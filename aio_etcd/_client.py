@@ -188,6 +188,8 @@ class Client:
             raise EtcdValueError(f"protocol must be 'http' or 'https', not {protocol!r}")
         if api not in ("v2", "v3"):
             raise EtcdValueError(f"api must be 'v2' or 'v3', not {api!r}")
+        if api == "v3" and version_prefix != DEFAULT_VERSION_PREFIX:
+            raise EtcdValueError("version_prefix is for api='v2': the v3 gateway is at /v3")
         self._api = api
         self._protocol = protocol
         self._version_prefix = check.url_path(version_prefix, "version_prefix").rstrip("/")

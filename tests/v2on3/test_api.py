@@ -49,3 +49,8 @@ async def test_member_ids_beyond_64_bits_are_refused(client: etcd.Client) -> Non
         await client.remove_member("1" + "0" * 16)
     with pytest.raises(etcd.EtcdKeyNotFound):
         await client.remove_member("123abc")
+
+
+def test_a_v2_path_prefix_is_not_ignored_silently() -> None:
+    with pytest.raises(etcd.EtcdValueError, match="version_prefix is for api='v2'"):
+        etcd.Client(port=1, api="v3", version_prefix="/etcd/v2")
