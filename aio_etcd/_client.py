@@ -119,7 +119,8 @@ class Client:
                 :class:`~aio_etcd.EtcdAPIUnavailable`; watch events of other clients'
                 writes carry inferred actions. See the docs' page "etcd v2 and v3"
                 (``docs/v2-and-v3.md``).
-            version_prefix: the API's path prefix on the server (v2 only).
+            version_prefix: the v2 API's path prefix on the server (with ``api="v3"``, only
+                the default is accepted).
             read_timeout: seconds a call may take by default, every retry included; watches
                 wait without limit.
             allow_redirect: kept for older code; etcd forwards requests to the leader itself,

@@ -34,7 +34,8 @@ named ``page:line`` (the line of its opening fence). The convention the pages fo
   ``etcd3_server`` (v2 API off, as in etcd 3.6); other addresses go where ``Client`` sends
   them. Keys and leases a page leaves on that server are deleted and revoked.
 - **Pages that use ``Client`` run a second time on v3** (tests ``page:line:v3``): every
-  ``Client`` the page makes gets ``api="v3"``, and ``127.0.0.1``/``localhost`` port 2379 is
+  ``Client`` the page makes gets ``api="v3"`` (and loses a ``version_prefix``, which is part
+  of the documented address), and ``127.0.0.1``/``localhost`` port 2379 is
   ``etcd3_server``. A page or block that cannot run on v3 is listed in ``V3_NOT_RUN`` with
   the reason.
 """
@@ -343,6 +344,9 @@ class PageRun:
                 route = run.route
                 if run.api == "v3":
                     options.setdefault("api", "v3")
+                    # A v2 path prefix is part of the documented address, routed as the
+                    # host is (the v3 gateway has its own path).
+                    options.pop("version_prefix", None)
                     route = run.route3
                 if isinstance(host, str):
                     host, port = route(protocol, host, port)
