@@ -4,9 +4,10 @@ Each call is one ``POST /v3/kv/txn`` whose compares are the request's conditions
 failure branch reads what is needed to tell which v2 error it was (codes 100, 101, 102, 104,
 105, 107, 108 with v2's messages, causes and HTTP statuses, as etcd's v2 store raises them in
 ``server/etcdserver/api/v2store/store.go``). A TTL adds a ``lease/grant`` before it (one
-lease per key); reads of leased keys add one ``lease/timetolive`` per lease. Indexes are
-revisions: ``createdIndex`` is ``create_revision``, ``modifiedIndex`` is ``mod_revision``,
-``etcd_index`` is the header's ``revision``.
+lease per key); reads of leased keys add one ``lease/timetolive`` per lease; a refresh reads
+the key, then keeps its lease alive (or attaches a new one); an append that loses a race for
+its name tries again. Indexes are revisions: ``createdIndex`` is ``create_revision``,
+``modifiedIndex`` is ``mod_revision``, ``etcd_index`` is the header's ``revision``.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ class _Deadline:
             return None
         left = self._at - asyncio.get_running_loop().time()
         if left <= 0:
-            raise EtcdTimedOut("no reply within the call's timeout")
+            # Before sending the next request: what was sent so far changed no key.
+            raise EtcdTimedOut("no reply within the call's timeout", sent=False)
         return left
 
 
