@@ -8,7 +8,8 @@ One watch is one HTTP stream (etcd 3.4 and 3.5 through the JSON gateway, as they
   (``created``) carries the store's revision, the stream's ``etcd_index``.
 - A recursive watch of ``K`` covers ``[K, K0)`` (``0`` follows ``/``) and keeps ``K`` and
   the keys below ``K/``; a key watch covers ``K`` and its directory marker ``K/``. Names
-  starting with ``_`` below a recursively watched key are hidden, as v2 hides them.
+  starting with ``_`` below a recursively watched key are hidden, as v2 hides them. A
+  marker written again (each append does, in the same transaction) is no change.
 - A v3 stream replays history and goes on (``ends_after_history`` is false). One revision
   may hold several events (a transaction, a range delete): each event says whether more of
   its revision follow (``revision_continues``), so that the watch resumes mid-revision.
@@ -194,6 +195,8 @@ class _V3EventStream:
 
     def _wanted(self, event: WatchEvent) -> bool:
         name = event.kv.key.decode(errors="replace")
+        if event.type == "PUT" and event.kv.version > 1 and name.endswith("/"):
+            return False  # a directory marker written again: bookkeeping of an append
         if name in (self._key, self._below):
             return True
         if not self._recursive or not name.startswith(self._below):
