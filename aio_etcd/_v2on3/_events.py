@@ -7,7 +7,9 @@ One watch is one HTTP stream (etcd 3.4 and 3.5 through the JSON gateway, as they
   ``WithRequireLeader``: a member that loses its leader ends the stream). Its first message
   (``created``) carries the store's revision, the stream's ``etcd_index``.
 - A recursive watch of ``K`` covers ``[K, K0)`` (``0`` follows ``/``) and keeps ``K`` and
-  the keys below ``K/``; a key watch covers ``K`` and its directory marker ``K/``. Names
+  the keys below ``K/``; a key watch covers ``K`` and its directory marker ``K/``. When the
+  user may not read all of that range, the watch covers ``K`` alone, or ``[K/, K0)``: the
+  v2 permissions ``K`` and ``K/*`` allow these watches. Names
   starting with ``_`` below a recursively watched key are hidden, as v2 hides them. A
   marker written again (each append does, in the same transaction) is no change.
 - A v3 stream replays history and goes on (``ends_after_history`` is false). One revision
@@ -84,7 +86,7 @@ async def open_watch(
         prev_kv=True,
     )
     request = WatchRequest(create_request=create)
-    renewed = False
+    renewed = narrowed = False
     while True:
         opened = gateway.stream(
             endpoint, "watch", request, WatchResponse, timeout=timeout, headers=REQUIRE_LEADER
@@ -122,6 +124,14 @@ async def open_watch(
             renewed = True
             _, generation = tokens.headers()
             await tokens.renew(endpoint, gateway.authenticate, timeout, generation)
+            continue
+        if refused and not narrowed:
+            # The user may read the key, or the tree, and not their neighbours in the
+            # range (v2 permissions: "K" alone, or "K/*"): the key alone, or the keys
+            # below ``K/``.
+            narrowed = True
+            narrow = {"key": below} if recursive else {"range_end": b""}
+            request = WatchRequest(create_request=create.model_copy(update=narrow))
             continue
         payload = ErrorPayload(error_code=110 if refused else None, message=reason, cause=key)
         if refused:
