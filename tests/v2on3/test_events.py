@@ -208,8 +208,10 @@ async def test_a_refresh_with_the_same_ttl_wakes_no_watcher(
         assert refreshed.modified_index == written.modified_index
         await asyncio.sleep(0.3)
         assert not waiting.done()
-        changed = await client.write(key, "w")
+        changed = await client.write(key, "w", ttl=20)
         (event,) = await asyncio.wait_for(waiting, 10)
+    # The event's TTL is its lease's (timetolive counts whole seconds down).
+    assert event.ttl in (19, 20) and event.expiration is not None
     assert (event.action, event.modified_index, event.value) == ("set", changed.modified_index, "w")
     assert event.prev_node is not None and event.prev_node.value == "v"
 
