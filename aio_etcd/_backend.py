@@ -1,30 +1,34 @@
 """What a protocol backend does for the client.
 
 The client turns each documented call into a typed request and hands it, with the endpoint
-the failover policy chose and the time left, to a backend. The v2 HTTP API is the only
-backend today (``_v2``); a backend for etcd's v3 JSON gateway would implement the same
-methods, and the client's calls would not change.
+the failover policy chose and the time left, to a backend: ``_v2`` speaks etcd's v2 HTTP
+API, ``_v2on3`` runs the same calls on its v3 JSON gateway (``Client(api="v3")``). The
+client's calls do not change with the backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeAlias
 
-from ._requests import KeysRequest
+from ._requests import AuthRequest, KeysRequest
 from .models import (
-    EtcdModel,
+    AuthStatus,
     EtcdResult,
     Health,
     LeaderStats,
     Member,
+    Role,
+    RoleList,
     SelfStats,
     StoreStats,
+    User,
+    UserList,
     VersionInfo,
 )
 
-_M = TypeVar("_M", bound=EtcdModel)
+AuthReply: TypeAlias = "AuthStatus | User | Role | UserList | RoleList | None"
 
 
 class EventStream(Protocol):
@@ -104,16 +108,10 @@ class Backend(Protocol):
         """
         ...
 
-    async def auth(
-        self,
-        endpoint: str,
-        method: str,
-        path: str,
-        document: dict[str, object] | None,
-        model: type[_M],
-        timeout: float | None,
-    ) -> _M | None:
-        """A call of the auth admin API (``path`` below its root, e.g. ``users/alice``)."""
+    async def auth(self, endpoint: str, request: AuthRequest, timeout: float | None) -> AuthReply:
+        """A call of the auth admin API: :class:`AuthStatus` when asking whether auth is on,
+        :class:`UserList` or :class:`RoleList` for ``list``, :class:`User` or :class:`Role`
+        for ``get``, ``None`` for changes."""
         ...
 
     async def aclose(self) -> None:

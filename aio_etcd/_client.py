@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import dns.asyncresolver
 
 from . import _validate as check
-from ._backend import Backend
+from ._backend import AuthReply, Backend
 from ._constants import (
     DEFAULT_HOST,
     DEFAULT_LOCK_PREFIX,
@@ -32,7 +32,7 @@ from ._exceptions import (
     StopWatching,
 )
 from ._http11 import LeanTransport
-from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._requests import AuthRequest, DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
 from ._security import Cert, basic_auth, tls_context
 from ._transport import Transport
@@ -43,7 +43,6 @@ from ._v3._auth import TokenManager
 from ._v3._gateway import Gateway
 from ._watch import Watch, first_event
 from .models import (
-    EtcdModel,
     EtcdNode,
     EtcdResult,
     Health,
@@ -55,7 +54,6 @@ from .models import (
 )
 
 T = TypeVar("T")
-M = TypeVar("M", bound=EtcdModel)
 
 WatchCallback = Callable[[EtcdResult], "Awaitable[object] | object"]
 """Called with each event of :meth:`Client.eternal_watch`; may be a coroutine function."""
@@ -115,11 +113,12 @@ class Client:
                 through one are not seen through the other, so nothing switches by
                 itself. On v3 a path is the v3 key of the same bytes (``etcdctl get``
                 sees it); TTLs are leases, no shorter than the server's minimum; a
-                directory cannot have a TTL; ``leader_stats()``, ``store_stats()`` and the
+                directory cannot have a TTL; ``username`` and ``password`` log in once,
+                for a token; ``leader_stats()``, ``store_stats()`` and the
                 ``guest`` role have no v3 equivalent and raise
                 :class:`~aio_etcd.EtcdAPIUnavailable`; watch events of other clients'
-                writes carry inferred actions. See the "Client(api='v3')" page of the
-                docs (``docs/v2-on-v3.md``).
+                writes carry inferred actions. See the docs' page "etcd v2 and v3"
+                (``docs/v2-and-v3.md``).
             version_prefix: the API's path prefix on the server (v2 only).
             read_timeout: seconds a call may take by default, every retry included; watches
                 wait without limit.
@@ -189,6 +188,8 @@ class Client:
             raise EtcdValueError(f"protocol must be 'http' or 'https', not {protocol!r}")
         if api not in ("v2", "v3"):
             raise EtcdValueError(f"api must be 'v2' or 'v3', not {api!r}")
+        if api == "v3" and version_prefix != DEFAULT_VERSION_PREFIX:
+            raise EtcdValueError("version_prefix is for api='v2': the v3 gateway is at /v3")
         self._api = api
         self._protocol = protocol
         self._version_prefix = check.url_path(version_prefix, "version_prefix").rstrip("/")
@@ -230,8 +231,6 @@ class Client:
             raise EtcdValueError("ca_cert, cert and ssl_context need protocol='https'")
         self._username = username
         authorization = basic_auth(username, password)  # checks both, for either API
-        # v3: a token from auth/authenticate instead of a password on every request.
-        tokens = TokenManager(username, password) if api == "v3" else None
         if transport is None:
             transport = LeanTransport(per_host_pool_size=pool_size, ssl_context=tls)
         policy = retry_policy if retry_policy is not None else RetryPolicy()
@@ -253,7 +252,9 @@ class Client:
         )
         # The one place the API is chosen: everything else speaks to a Backend.
         self._backend: Backend
-        if tokens is not None:
+        if api == "v3":
+            # A token from auth/authenticate instead of the password on every request.
+            tokens = TokenManager(username, password)
             gateway = Gateway(
                 transport, self._failover, read_timeout=self._read_timeout, tokens=tokens
             )
@@ -885,21 +886,12 @@ class Client:
         self._check_open()
         return await self._failover.run(call, timeout=seconds, repeatable=repeatable)
 
-    async def _auth(
-        self,
-        method: str,
-        path: str,
-        document: dict[str, object] | None,
-        model: type[M],
-        timeout: Timeout = NOT_GIVEN,
-    ) -> M | None:
+    async def _auth(self, request: AuthRequest, timeout: Timeout = NOT_GIVEN) -> AuthReply:
         """A call of the auth admin API; used by :mod:`aio_etcd.auth`."""
         return await self._ask(
-            lambda endpoint, seconds: self._backend.auth(
-                endpoint, method, path, document, model, seconds
-            ),
+            lambda endpoint, seconds: self._backend.auth(endpoint, request, seconds),
             timeout,
-            repeatable=method == "GET",
+            repeatable=request.reads,
         )
 
     def _check_open(self) -> None:

@@ -18,19 +18,20 @@ from ._server import LocalEtcd
 from .models import EtcdResult
 
 
-def run(endpoint: str | None, out: Callable[[str], None] = print) -> None:
-    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd."""
+def run(endpoint: str | None, out: Callable[[str], None] = print, *, api: str = "v2") -> None:
+    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd, on the
+    ``api`` of :class:`Client` (``"v2"`` or ``"v3"``)."""
     if endpoint is not None:
-        asyncio.run(_tour(endpoint, out))
+        asyncio.run(_tour(endpoint, out, api))
         return
     out("Starting a throwaway etcd on 127.0.0.1 ...")
-    with LocalEtcd(name="aio-etcd-tour") as server:
+    with LocalEtcd(name="aio-etcd-tour", enable_v2=api == "v2") as server:
         out(f"  etcd {server.binary} is listening on {server.client_url}\n")
-        asyncio.run(_tour(server.client_url, out))
+        asyncio.run(_tour(server.client_url, out, api))
     out("\nThe throwaway etcd is stopped and its data removed.")
 
 
-async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
+async def _tour(endpoint: str, out: Callable[[str], None], api: str) -> None:
     url = urlsplit(endpoint)
     root = f"/aio-etcd-tour/{uuid.uuid4().hex[:8]}"
 
@@ -45,6 +46,7 @@ async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
         url.port or 2379,
         protocol=url.scheme or "http",
         lock_prefix=f"{root}/_locks",
+        api=api,
     ) as client:
         step("The server")
         show("await client.version()", await client.version())

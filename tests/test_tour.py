@@ -57,3 +57,26 @@ def test_tour_reports_an_unreachable_endpoint_in_one_line() -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("aio-etcd: EtcdConnectionFailed")
     assert "Traceback" not in done.stderr
+
+
+def test_tour_on_v3_leaves_nothing_behind(etcd3_server: LocalEtcd) -> None:
+    """``tour --api v3``: the same walk with Client(api="v3"), on a server without v2."""
+    endpoint = etcd3_server.client_url
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_etcd", "tour", "--api", "v3", "--endpoint", endpoint],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "-> 'barbar'" in done.stdout
+    assert "EtcdKeyNotFound" in done.stdout and "EtcdCompareFailed" in done.stdout
+    assert "['set one', 'set two']" in done.stdout
+    assert "acquire(blocking=False)\n    -> False" in done.stdout
+
+    async def tour_leftovers() -> int:
+        async with etcd.Etcd3Client(port=etcd3_server.port) as client:
+            return (await client.get_prefix("/aio-etcd-tour/", count_only=True)).count
+
+    assert asyncio.run(tour_leftovers()) == 0

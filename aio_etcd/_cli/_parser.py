@@ -53,6 +53,12 @@ def build(*, split: bool = False) -> Parser:
         "--endpoint",
         help="an etcd client URL (default: start a throwaway etcd on 127.0.0.1)",
     )
+    tour.add_argument(
+        "--api",
+        choices=("v2", "v3"),
+        default="v2",
+        help="the etcd API the calls run on (v3: Client(api='v3'); default: v2)",
+    )
     tour.set_defaults(command=None)
     return parser
 

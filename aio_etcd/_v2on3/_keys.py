@@ -12,11 +12,18 @@ revisions: ``createdIndex`` is ``create_revision``, ``modifiedIndex`` is ``mod_r
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Sequence
 from typing import TypeVar
 
-from .._exceptions import EtcdException, EtcdValueError, error_for
+from .._exceptions import (
+    EtcdException,
+    EtcdInsufficientPermissions,
+    EtcdTimedOut,
+    EtcdValueError,
+    error_for,
+)
 from .._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from .._v3._gateway import Gateway
 from ..models import ErrorPayload, EtcdNode, EtcdResult
@@ -54,15 +61,17 @@ _ERRORS: dict[int, tuple[str, int]] = {
     100: ("Key not found", 404),
     101: ("Compare failed", 412),
     102: ("Not a file", 403),
-    104: ("Not a directory", 403),
+    104: ("Not a directory", 400),
     105: ("Key already exists", 412),
-    107: ("Root is read only", 403),
+    107: ("Root is read only", 400),
     108: ("Directory not empty", 403),
 }
 """v2's message and HTTP status of each error code (``server/etcdserver/api/v2error``)."""
 
 _APPEND_BACKOFF = 0.002
 """Seconds of the first pause (jittered, doubling up to 50 ms) after losing an append race."""
+_TTL_QUERIES = 8
+"""``lease/timetolive`` requests a read of leased keys sends at once."""
 _REFRESH_ATTEMPTS = 5
 """A refresh that needs a new lease re-reads the key when it changed meanwhile, this often."""
 
@@ -128,17 +137,20 @@ class _Deadline:
     def left(self) -> float | None:
         if self._at is None:
             return None
-        return max(self._at - asyncio.get_running_loop().time(), 0.001)
+        left = self._at - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise EtcdTimedOut("no reply within the call's timeout")
+        return left
 
 
 class _Probe:
     """Failure-branch reads that tell which v2 error a refused request met: ``K`` itself,
     whether ``K`` is a directory, and for each ancestor whether it is a file or a directory."""
 
-    def __init__(self, path: str, *, serializable: bool = False) -> None:
+    def __init__(self, path: str, *, serializable: bool = False, ancestors: bool = True) -> None:
         self.path = path
         self.key = key_of(path)
-        self.ancestors = _ancestors(path)
+        self.ancestors = _ancestors(path) if ancestors else []
         start, end = _below(self.key)
         self.ops = [
             _range(self.key, serializable=serializable),
@@ -205,9 +217,27 @@ class Keys:
         """The newest store revision seen: where in-order key names start."""
         self._min_ttl = 0
         """The smallest TTL the server granted above what was asked: its minimum."""
+        self._ancestors = True
+        """Whether requests check the keys above theirs (see :meth:`run`)."""
 
     async def run(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
+        """Execute ``request`` on ``endpoint`` within ``timeout`` seconds.
+
+        A user whose roles cover a key but not the keys of its ancestors (v2's ``/app/*``
+        does not cover ``/app``) is refused the ancestor checks: from the first refusal
+        on, calls are sent without them, and writing below a file is no longer refused
+        (104) nor are missing ancestors named in 100's cause.
+        """
         deadline = _Deadline(timeout)
+        if not self._ancestors:
+            return await self._run(endpoint, request, deadline)
+        try:
+            return await self._run(endpoint, request, deadline)
+        except EtcdInsufficientPermissions:
+            self._ancestors = False
+            return await self._run(endpoint, request, deadline)
+
+    async def _run(self, endpoint: str, request: KeysRequest, deadline: _Deadline) -> EtcdResult:
         if isinstance(request, WriteRequest):
             return await self._write(endpoint, request, deadline)
         if isinstance(request, ReadRequest):
@@ -256,14 +286,18 @@ class Keys:
     async def _ttls(self, endpoint: str, leases: set[int], deadline: _Deadline) -> dict[int, int]:
         """Seconds left of each lease (one ``lease/timetolive`` each, concurrently)."""
 
+        # A few at a time: each one in flight holds a connection of its own.
+        gate = asyncio.Semaphore(_TTL_QUERIES)
+
         async def one(lease: int) -> tuple[int, int]:
-            reply = await self._call(
-                endpoint,
-                "lease/timetolive",
-                LeaseTimeToLiveRequest(id=lease),
-                LeaseTimeToLiveResponse,
-                deadline,
-            )
+            async with gate:
+                reply = await self._call(
+                    endpoint,
+                    "lease/timetolive",
+                    LeaseTimeToLiveRequest(id=lease),
+                    LeaseTimeToLiveResponse,
+                    deadline,
+                )
             return lease, reply.ttl
 
         return dict(await asyncio.gather(*(one(lease) for lease in leases)))
@@ -291,24 +325,12 @@ class Keys:
 
     async def _read(self, endpoint: str, request: ReadRequest, deadline: _Deadline) -> EtcdResult:
         path = path_of(request.key)
-        serializable = not request.quorum
-        key = key_of(path)
-        start, end = _below(key)
-        listing = _range(start, end, serializable=serializable)
+        txn, probe = _read_txn(path, not request.quorum, self._ancestors)
+        reply = await self._call(endpoint, "kv/txn", txn, TxnResponse, deadline)
         if path == "/":
-            reply = await self._txn(endpoint, deadline, [], [listing])
             kv = None
             below = _kvs(reply, 0)
         else:
-            # Missing: the compares hold, and the probes say why; else the key and below it.
-            probe = _Probe(path, serializable=serializable)
-            reply = await self._txn(
-                endpoint,
-                deadline,
-                [_absent(key), _absent(start, end)],
-                probe.ops[2:],
-                [_range(key, serializable=serializable), listing],
-            )
             if reply.succeeded:
                 raise probe.read(_pad(reply)).missing()
             found = _kvs(reply, 0)
@@ -343,13 +365,14 @@ class Keys:
             return await self._touch_dir(endpoint, path, deadline)
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         lease, granted = 0, None
         if request.ttl is not None:
             lease, granted = await self._grant(endpoint, request.ttl, deadline)
-        compares = [_absent(key_of(a)) for a in probe.ancestors]
-        compares.append(_absent(start, end))  # not a directory
         is_cas = request.prev_value is not None or bool(request.prev_index)
+        compares = [_absent(key_of(a)) for a in probe.ancestors]
+        if not (is_cas or request.prev_exist):
+            compares.append(_absent(start, end))  # not a directory (else: must be a file)
         action: Action = "set"
         if request.prev_exist is False:
             action = "create"
@@ -432,21 +455,25 @@ class Keys:
         child."""
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
-        # The probe doubles as the check: both compares hold only when nothing is there.
+        probe = _Probe(path, ancestors=self._ancestors)
+        # Nothing there: the probes say why. Something: the marker, unless it is a file.
+        mark = TxnRequest(
+            compare=[_absent(key)],
+            success=[RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+        )
         reply = await self._txn(
             endpoint,
             deadline,
             [_absent(key), _absent(start, end)],
             probe.ops[2:],
-            [_range(key, count=True), RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+            [RequestOp(request_txn=mark)],
         )
         if reply.succeeded:
             raise probe.read(_pad(reply)).missing()
-        if reply.responses[0].response_range and reply.responses[0].response_range.count:
-            # A file: undo nothing (the marker below a file is invisible) but refuse it.
-            raise v2_error(102, path, reply.header.revision)
-        put = reply.responses[1].response_put
+        nested = reply.responses[0].response_txn
+        if nested is None or not nested.succeeded:
+            raise v2_error(102, path, reply.header.revision)  # a file
+        put = nested.responses[0].response_put
         marker = put.prev_kv if put is not None else None
         revision = reply.header.revision
         node = EtcdNode(
@@ -474,7 +501,7 @@ class Keys:
         taken from (as etcd's ``newSequentialKV`` recipe orders keys)."""
         key = key_of(path)
         marker = key + b"/"
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         lease, granted = 0, None
         if request.ttl is not None:
             lease, granted = await self._grant(endpoint, request.ttl, deadline)
@@ -529,7 +556,7 @@ class Keys:
             "compareAndSwap" if request.prev_value is not None or request.prev_index else "update"
         )
         for _ in range(_REFRESH_ATTEMPTS):
-            probe = _Probe(path)
+            probe = _Probe(path, ancestors=self._ancestors)
             reply = await self._txn(endpoint, deadline, [], probe.ops)
             found = probe.read(reply)
             kv = found.kv
@@ -603,7 +630,7 @@ class Keys:
             raise v2_error(107, "/", self._revision)
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         is_cad = request.prev_value is not None or bool(request.prev_index)
         action: Action = "compareAndDelete" if is_cad else "delete"
         compares: list[Compare] = []
@@ -634,7 +661,9 @@ class Keys:
             )
         elif not is_cad:
             compares.append(_absent(start, end))  # a directory needs dir or recursive
-        reply = await self._txn(endpoint, deadline, compares, deletes, probe.ops)
+        # After the deletes, the ancestor probes: they say why, when nothing was there.
+        success = deletes + probe.ops[2:]
+        reply = await self._txn(endpoint, deadline, compares, success, probe.ops)
         if not reply.succeeded:
             found = probe.read(reply)
             if is_cad:
@@ -646,11 +675,12 @@ class Keys:
             if request.dir and not request.recursive:
                 raise found.error(108)
             raise found.error(102)
-        responses = [op.response_delete_range for op in reply.responses]
+        responses = [op.response_delete_range for op in reply.responses[: len(deletes)]]
         file_kv = responses[0].prev_kvs[0] if responses[0] and responses[0].prev_kvs else None
         rest = [kv for r in responses[1:] if r is not None for kv in r.prev_kvs]
         if file_kv is None and not rest:
-            raise probe_missing(path, reply.header.revision)
+            probes = reply.model_copy(update={"responses": reply.responses[len(deletes) :]})
+            raise probe.read(_pad(probes)).missing()
         revision = reply.header.revision
         if file_kv is not None:
             prev = file_node(path, file_kv, {})
@@ -670,8 +700,23 @@ class Keys:
         return self._result(action, node, reply.header, prev)
 
 
-def probe_missing(path: str, revision: int) -> EtcdException:
-    return v2_error(100, path, revision)
+@functools.lru_cache(maxsize=4096)
+def _read_txn(path: str, serializable: bool, ancestors: bool) -> tuple[TxnRequest, _Probe]:
+    """The one txn of a read of ``path``: if nothing is there (the compares hold), the probes
+    that say why; else the key and everything below it. Cached: programs read the same keys
+    again and again, and building the models costs more than sending them."""
+    key = key_of(path)
+    start, end = _below(key)
+    listing = _range(start, end, serializable=serializable)
+    probe = _Probe(path, serializable=serializable, ancestors=ancestors)
+    if path == "/":
+        return TxnRequest(success=[listing]), probe
+    txn = TxnRequest(
+        compare=[_absent(key), _absent(start, end)],
+        success=probe.ops[2:],
+        failure=[_range(key, serializable=serializable), listing],
+    )
+    return txn, probe
 
 
 def _kvs(reply: TxnResponse, position: int) -> list[KeyValue]:
