@@ -5,10 +5,9 @@ progress notifications, leases) and how events read as v2 events."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-import pytest_asyncio
 
 import aio_etcd as etcd
 from aio_etcd._server import LocalEtcd
@@ -24,19 +23,6 @@ async def take(watch: etcd.Watch, count: int) -> list[etcd.EtcdResult]:
     return seen
 
 
-@pytest_asyncio.fixture
-async def client(etcd3_server: LocalEtcd) -> AsyncIterator[etcd.Client]:
-    async with etcd.Client(port=etcd3_server.port, api="v3") as client:
-        yield client
-
-
-@pytest_asyncio.fixture
-async def raw(etcd3_server: LocalEtcd) -> AsyncIterator[etcd.Etcd3Client]:
-    """The typed v3 client, for writes the documented calls cannot make (transactions)."""
-    async with etcd.Etcd3Client(port=etcd3_server.port) as client:
-        yield client
-
-
 @pytest.fixture(scope="module")
 def own() -> Iterator[LocalEtcd]:
     """An etcd without v2 of this module's own, to kill and restart; it sends progress
@@ -50,13 +36,13 @@ def own() -> Iterator[LocalEtcd]:
 
 
 async def test_every_key_of_one_transaction_is_delivered(
-    client: etcd.Client, raw: etcd.Etcd3Client, prefix: str
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
 ) -> None:
     async with client.watch_iter(prefix, recursive=True) as watch:
         watching = asyncio.create_task(take(watch, 4))
         await asyncio.sleep(0.2)
         puts = [Op.put(f"{prefix}/{name}", name) for name in ("a", "b", "_hidden", "c")]
-        together = (await raw.transaction([], puts)).header.revision
+        together = (await v3.transaction([], puts)).header.revision
         alone = (await client.write(f"{prefix}/d", "d")).modified_index
         events = await asyncio.wait_for(watching, 10)
     # _hidden is left out, as v2 hides names starting with "_" from recursive watches.
@@ -90,10 +76,10 @@ async def test_a_recursive_delete_gives_one_event_per_key(client: etcd.Client, p
 
 
 async def test_a_loop_left_inside_a_revision_resumes_at_it(
-    client: etcd.Client, raw: etcd.Etcd3Client, prefix: str
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
 ) -> None:
     revision = (
-        await raw.transaction([], [Op.put(f"{prefix}/{n}", str(n)) for n in range(3)])
+        await v3.transaction([], [Op.put(f"{prefix}/{n}", str(n)) for n in range(3)])
     ).header.revision
     async with client.watch_iter(prefix, recursive=True, index=revision) as watch:
         (first,) = await asyncio.wait_for(take(watch, 1), 10)
@@ -138,13 +124,13 @@ async def test_killing_the_only_member_skips_and_repeats_nothing(
 
 
 async def test_compaction_raises_index_cleared_or_resyncs(
-    client: etcd.Client, raw: etcd.Etcd3Client, prefix: str
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
 ) -> None:
     start = (await client.write(f"{prefix}/k", "first")).modified_index
     await client.write(f"{prefix}/k", "second")
     await client.delete(f"{prefix}/k")
     last = (await client.write(f"{prefix}/other", "kept")).modified_index
-    await raw.compact(last)
+    await v3.compact(last)
     with pytest.raises(etcd.EtcdEventIndexCleared) as caught:
         async with client.watch_iter(f"{prefix}/k", index=start + 1) as watch:
             await asyncio.wait_for(take(watch, 1), 10)
@@ -251,13 +237,13 @@ async def test_directories_and_a_key_watch_of_one(client: etcd.Client, prefix: s
 
 
 async def test_one_shot_watches_and_events_of_others_keys(
-    client: etcd.Client, raw: etcd.Etcd3Client, prefix: str
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
 ) -> None:
     waiting = asyncio.create_task(client.read(f"{prefix}/k", wait=True, timeout=10))
     once = asyncio.create_task(client.watch(prefix, recursive=True, timeout=10))
     await asyncio.sleep(0.3)
-    await raw.put(f"{prefix}-sibling", "outside the tree")  # inside [K, K0): left out
-    await raw.put(f"{prefix}/k", b"\xffbytes")
+    await v3.put(f"{prefix}-sibling", "outside the tree")  # inside [K, K0): left out
+    await v3.put(f"{prefix}/k", b"\xffbytes")
     first, second = await asyncio.gather(waiting, once)
     assert (first.action, first.key, first.value) == ("create", f"{prefix}/k", "\ufffdbytes")
     assert second.key == f"{prefix}/k" and second.etcd_index is not None
