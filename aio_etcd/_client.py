@@ -584,8 +584,8 @@ class Client:
         Args:
             index: the first index to report (e.g. a read's ``etcd_index + 1``); by
                 default, changes from when the iteration starts (the first ``anext``).
-            resync: when etcd's history (its last 1000 changes) no longer reaches back to
-                the next index wanted, re-read the key or tree, yield that as an event with
+            resync: when etcd's history (v2: its last 1000 changes; v3: the revisions
+                left by compaction) no longer reaches back to the next index wanted, re-read the key or tree, yield that as an event with
                 ``snapshot=True``, and go on from there, instead of raising
                 :class:`~aio_etcd.EtcdEventIndexCleared`.
             probe_interval: after this many quiet seconds, check on another connection
@@ -640,7 +640,10 @@ class Client:
                     if inspect.isawaitable(outcome):
                         await outcome
                 except StopWatching:
-                    return event.modified_index + 1
+                    # The event's index + 1, unless more events share its index (v3).
+                    next_index = events.next_index
+                    assert next_index is not None
+                    return next_index
         raise AssertionError("a watch never ends by itself")  # pragma: no cover
 
     # -- the cluster ------------------------------------------------------------------
