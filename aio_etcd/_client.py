@@ -38,6 +38,9 @@ from ._security import Cert, basic_auth, tls_context
 from ._transport import Transport
 from ._types import NOT_GIVEN, NotGiven, Timeout, Value
 from ._v2 import V2Backend
+from ._v2on3._backend import V3Backend
+from ._v3._auth import TokenManager
+from ._v3._gateway import Gateway
 from ._watch import Watch, first_event
 from .models import (
     EtcdModel,
@@ -74,6 +77,7 @@ class Client:
         port: int = DEFAULT_PORT,
         *,
         srv_domain: str | None = None,
+        api: str = "v2",
         version_prefix: str = DEFAULT_VERSION_PREFIX,
         read_timeout: float = READ_TIMEOUT,
         allow_redirect: bool = True,
@@ -104,7 +108,19 @@ class Client:
             srv_domain: find the members through the DNS SRV records of this domain
                 (``_etcd-client-ssl._tcp`` with https, ``_etcd-client._tcp``, then
                 ``_etcd._tcp``) on first use, instead of ``host`` and ``port``.
-            version_prefix: the API's path prefix on the server.
+            api: ``"v2"`` (the default) runs the calls on etcd's v2 API; ``"v3"`` runs the
+                same calls on its v3 API (etcd >= 3.4, through its JSON gateway), for
+                servers without v2 (etcd 3.6, or 3.4/3.5 started without
+                ``--enable-v2=true``). The two APIs keep separate stores: keys written
+                through one are not seen through the other, so nothing switches by
+                itself. On v3 a path is the v3 key of the same bytes (``etcdctl get``
+                sees it); TTLs are leases, no shorter than the server's minimum; a
+                directory cannot have a TTL; ``leader_stats()``, ``store_stats()`` and the
+                ``guest`` role have no v3 equivalent and raise
+                :class:`~aio_etcd.EtcdAPIUnavailable`; watch events of other clients'
+                writes carry inferred actions. See the "Client(api='v3')" page of the
+                docs (``docs/v2-on-v3.md``).
+            version_prefix: the API's path prefix on the server (v2 only).
             read_timeout: seconds a call may take by default, every retry included; watches
                 wait without limit.
             allow_redirect: kept for older code; etcd forwards requests to the leader itself,
@@ -171,6 +187,9 @@ class Client:
             )
         if protocol not in ("http", "https"):
             raise EtcdValueError(f"protocol must be 'http' or 'https', not {protocol!r}")
+        if api not in ("v2", "v3"):
+            raise EtcdValueError(f"api must be 'v2' or 'v3', not {api!r}")
+        self._api = api
         self._protocol = protocol
         self._version_prefix = check.url_path(version_prefix, "version_prefix").rstrip("/")
         self._read_timeout = check.timeout(read_timeout, READ_TIMEOUT, "read_timeout")
@@ -210,15 +229,11 @@ class Client:
         elif ca_cert is not None or cert is not None or ssl_context is not None:
             raise EtcdValueError("ca_cert, cert and ssl_context need protocol='https'")
         self._username = username
-        authorization = basic_auth(username, password)
+        authorization = basic_auth(username, password)  # checks both, for either API
+        # v3: a token from auth/authenticate instead of a password on every request.
+        tokens = TokenManager(username, password) if api == "v3" else None
         if transport is None:
             transport = LeanTransport(per_host_pool_size=pool_size, ssl_context=tls)
-        self._backend: Backend = V2Backend(
-            transport,
-            self._version_prefix,
-            check_reply=self._pool.check_cluster_id,
-            authorization=authorization,
-        )
         policy = retry_policy if retry_policy is not None else RetryPolicy()
         if not isinstance(watch_retry_window, NotGiven):
             window = (
@@ -234,8 +249,22 @@ class Client:
             self._pool,
             policy,
             retry_window=self._read_timeout if self._read_timeout is not None else READ_TIMEOUT,
-            refresh=self._backend.machines,
+            refresh=lambda endpoint, seconds: self._backend.machines(endpoint, seconds),
         )
+        # The one place the API is chosen: everything else speaks to a Backend.
+        self._backend: Backend
+        if tokens is not None:
+            gateway = Gateway(
+                transport, self._failover, read_timeout=self._read_timeout, tokens=tokens
+            )
+            self._backend = V3Backend(gateway)
+        else:
+            self._backend = V2Backend(
+                transport,
+                self._version_prefix,
+                check_reply=self._pool.check_cluster_id,
+                authorization=authorization,
+            )
         self._closed = False
 
     # -- the keys API -------------------------------------------------------------------
@@ -746,6 +775,11 @@ class Client:
     def port(self) -> int:
         """The port of the member in use."""
         return urlsplit(self.base_uri).port or 0
+
+    @property
+    def api(self) -> str:
+        """``"v2"`` or ``"v3"``: the etcd API the calls run on."""
+        return self._api
 
     @property
     def protocol(self) -> str:

@@ -12,9 +12,10 @@ import importlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 
 import aio_etcd as etcd
 from aio_etcd import AiohttpTransport, _client
@@ -74,9 +75,37 @@ def etcd_version(etcd_server: LocalEtcd) -> tuple[int, ...]:
     return tuple(int(part) for part in server.split("."))
 
 
-@pytest.fixture
-def client(etcd_client: etcd.Client) -> etcd.Client:
-    return etcd_client
+@pytest.fixture(params=["v2", "v3"], ids=["v2", "v3"])
+def api(request: pytest.FixtureRequest) -> str:
+    """The API the documented calls run on: ``v2`` on ``etcd_server``, ``v3`` on
+    ``etcd3_server`` (v2 off). Tests and fixtures that build their own clients take it, so
+    that they run on both; ``@pytest.mark.v2_only("reason")`` drops a test's ``v3`` case."""
+    return str(request.param)
+
+
+@pytest_asyncio.fixture
+async def client(api: str, request: pytest.FixtureRequest) -> AsyncIterator[etcd.Client]:
+    """A client of ``etcd_server`` (``v2``) or of ``etcd3_server`` with ``api="v3"``."""
+    # Only the server the case needs is started (a session fixture, so sync).
+    server: LocalEtcd = request.getfixturevalue("etcd_server" if api == "v2" else "etcd3_server")
+    async with etcd.Client(port=server.port, api=api) as built:
+        yield built
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``v3`` case of tests marked ``v2_only``; the marker needs a reason."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("v2_only")
+        if marker is not None and not (marker.args and isinstance(marker.args[0], str)):
+            raise pytest.UsageError(f"{item.nodeid}: v2_only needs a reason")
+        callspec = getattr(item, "callspec", None)
+        on_v3 = callspec is not None and callspec.params.get("api") == "v3"
+        (dropped if marker is not None and on_v3 else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture
