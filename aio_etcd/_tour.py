@@ -2,6 +2,8 @@
 
 With no endpoint it starts a throwaway etcd (from the ``server`` extra) and removes it
 afterwards; with one it works under a fresh directory there and deletes it at the end.
+With ``api="v3"`` the same calls run as ``Client(api="v3")``, and the throwaway etcd has
+its v2 API off, as etcd 3.6 has.
 """
 
 from __future__ import annotations
@@ -18,19 +20,21 @@ from ._server import LocalEtcd
 from .models import EtcdResult
 
 
-def run(endpoint: str | None, out: Callable[[str], None] = print) -> None:
-    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd."""
+def run(endpoint: str | None, out: Callable[[str], None] = print, *, api: str = "v2") -> None:
+    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd, with
+    ``Client(api=api)`` (``"v2"`` or ``"v3"``)."""
     if endpoint is not None:
-        asyncio.run(_tour(endpoint, out))
+        asyncio.run(_tour(endpoint, out, api))
         return
     out("Starting a throwaway etcd on 127.0.0.1 ...")
-    with LocalEtcd(name="aio-etcd-tour") as server:
-        out(f"  etcd {server.binary} is listening on {server.client_url}\n")
-        asyncio.run(_tour(server.client_url, out))
+    with LocalEtcd(name="aio-etcd-tour", enable_v2=api == "v2") as server:
+        without = "" if api == "v2" else ", v2 API off"
+        out(f"  etcd {server.binary} is listening on {server.client_url}{without}\n")
+        asyncio.run(_tour(server.client_url, out, api))
     out("\nThe throwaway etcd is stopped and its data removed.")
 
 
-async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
+async def _tour(endpoint: str, out: Callable[[str], None], api: str) -> None:
     url = urlsplit(endpoint)
     root = f"/aio-etcd-tour/{uuid.uuid4().hex[:8]}"
 
@@ -45,7 +49,9 @@ async def _tour(endpoint: str, out: Callable[[str], None]) -> None:
         url.port or 2379,
         protocol=url.scheme or "http",
         lock_prefix=f"{root}/_locks",
+        api=api,
     ) as client:
+        out(f"Client(api={api!r})")
         step("The server")
         show("await client.version()", await client.version())
         show("await client.machines()", await client.machines())

@@ -371,3 +371,43 @@ async def test_keep_syncing_as_a_library_call_stops_when_told(
         stop.set()
         synced = await asyncio.wait_for(task, 10)
         assert synced.changes == 2
+
+
+def _shape(node: etcd.EtcdNode) -> set[tuple[str, bool, str | None, bool]]:
+    """Every node below ``node``: key, dir, value, whether it has a TTL."""
+    return {(n.key, n.dir, n.value, n.ttl is not None) for n in node.get_subtree()}
+
+
+async def test_client_on_v3_reads_the_copy_as_v2_read_the_original(
+    etcd_server: LocalEtcd, etcd3_server: LocalEtcd
+) -> None:
+    async with (
+        etcd.Client(port=etcd_server.port) as source,
+        etcd.Etcd3Client(port=etcd3_server.port) as target,
+        etcd.Client(port=etcd3_server.port, api="v3") as on_v3,
+    ):
+        tree = await build(source)
+        await migrate(source, target, tree.root)
+        original = await source.read(tree.root, recursive=True, sorted=True)
+        copy = await on_v3.read(tree.root, recursive=True, sorted=True)
+        # A directory's TTL lives on as leases of the keys in it (a lease covers keys, not
+        # a prefix): they still vanish together, and the TTL shows on the keys.
+        moved = {
+            (f"{tree.root}/ttldir", True, None, True),
+            (f"{tree.root}/ttldir/child", False, "c", False),
+        }
+        assert moved <= _shape(original.node)
+        assert _shape(copy.node) == _shape(original.node) - moved | {
+            (f"{tree.root}/ttldir", True, None, False),
+            (f"{tree.root}/ttldir/child", False, "c", True),
+        }
+        assert [n.key for n in copy.node.get_subtree()] == [
+            n.key for n in original.node.get_subtree()
+        ]
+        for key in (f"{tree.root}/ttl/k1", f"{tree.root}/ttldir/child"):
+            result = await on_v3.read(key)
+            assert result.ttl is not None and 280 <= result.ttl <= 300
+        for key in (f"{tree.root}/empty", f"{tree.root}/deep/a/empty2"):
+            assert (await on_v3.read(key)).dir
+        with pytest.raises(etcd.EtcdKeyNotFound):
+            await on_v3.read(f"{tree.root}/_hidden")

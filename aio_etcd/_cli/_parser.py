@@ -54,6 +54,12 @@ def build(*, split: bool = False) -> Parser:
         "--endpoint",
         help="an etcd client URL (default: start a throwaway etcd on 127.0.0.1)",
     )
+    tour.add_argument(
+        "--api",
+        choices=("v2", "v3"),
+        default="v2",
+        help="run the calls on etcd's v2 API, or as Client(api='v3') on its v3 API",
+    )
     tour.set_defaults(command=None)
     return parser
 
