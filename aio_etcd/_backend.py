@@ -33,6 +33,18 @@ class EventStream(Protocol):
     etcd_index: int | None
     """The store's index when the watch began."""
 
+    ends_after_history: bool
+    """Whether the stream ends after an event at or below :attr:`etcd_index` (v2 answers
+    a watch from its history that way); a v3 stream replays history and goes on."""
+
+    revision_continues: bool
+    """Whether more events of the index of the event last given follow (a v3 revision
+    may hold several: a transaction, a range delete); always false on v2."""
+
+    progress_index: int | None
+    """An index up to which every change was given, when the stream knows one (a v3
+    progress notification); ``None`` otherwise."""
+
     async def next_event(self) -> EtcdResult | None:
         """The next event, waiting as long as it takes; ``None`` when the stream ended
         (the server went away, or dropped a watcher that fell 100 events behind)."""

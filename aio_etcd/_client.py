@@ -638,7 +638,10 @@ class Client:
                     if inspect.isawaitable(outcome):
                         await outcome
                 except StopWatching:
-                    return event.modified_index + 1
+                    # The event's index + 1, unless more events share its index (v3).
+                    next_index = events.next_index
+                    assert next_index is not None
+                    return next_index
         raise AssertionError("a watch never ends by itself")  # pragma: no cover
 
     # -- the cluster ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """A fair queue of in-order keys: what locks and elections are built on.
 
-Each contender appends a key under one directory; etcd names in-order keys after their
-index, so the directory listed in key order is the queue. A contender is first when no key
+Each contender appends a key under one directory; the directory's keys ordered by their
+creation index are the queue (etcd v2 also names in-order keys after their index; ordering
+by the index itself does not rely on the naming). A contender is first when no key
 precedes its own; otherwise it watches the key just before its own, from the index of the
 listing, so it cannot miss that key's deletion and only one contender wakes per deletion.
 
@@ -39,10 +40,11 @@ GONE = ("delete", "expire", "compareAndDelete")
 
 
 def entries(listing: EtcdResult) -> list[EtcdNode]:
-    """The contenders' keys in a listing of a queue directory, in order. Its directories
-    are not contenders: they are the queues of names nested below this one's (a lock
-    ``jobs/nightly`` below a lock ``jobs``)."""
-    return [node for node in listing.node.nodes or () if not node.dir]
+    """The contenders' keys in a listing of a queue directory, in order of creation. Its
+    directories are not contenders: they are the queues of names nested below this one's
+    (a lock ``jobs/nightly`` below a lock ``jobs``)."""
+    nodes = (node for node in listing.node.nodes or () if not node.dir)
+    return sorted(nodes, key=lambda node: (node.created_index, node.key))
 
 
 class QueueEntry:

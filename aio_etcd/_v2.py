@@ -273,6 +273,9 @@ class _V2EventStream:
         self._url = url
         self._single = single
         self._empty = HttpResponse(stream.status, stream.headers, b"")
+        self.ends_after_history = True
+        self.revision_continues = False
+        self.progress_index: int | None = None
         try:
             self.etcd_index = _int_header(stream.headers.get("X-Etcd-Index"))
         except ValueError as exc:

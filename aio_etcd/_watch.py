@@ -3,11 +3,17 @@
 The rules it follows (etcd v2, 3.4 and 3.5):
 
 - Events come in index order; the next one wanted is ``last modifiedIndex + 1``. Anything
-  older that a reconnect delivers again is dropped, so each event is delivered once.
-- A ``stream=true`` watch whose ``waitIndex`` is still in etcd's history gets that one event
-  and then nothing more (etcd answers from history without registering the watcher). So an
-  event at or below the index the stream began at ends that stream, and the next starts
-  after it: behind, the watch catches up one request per event; live, it streams.
+  older that a reconnect delivers again is dropped, so each event is delivered once. On v3
+  several events share one index (a transaction, a range delete): while more of an index
+  are to come, the next one wanted is that index, and a reconnect drops the events of it
+  already delivered.
+- A v2 ``stream=true`` watch whose ``waitIndex`` is still in etcd's history gets that one
+  event and then nothing more (etcd answers from history without registering the watcher).
+  So on v2 an event at or below the index the stream began at ends that stream, and the
+  next starts after it: behind, the watch catches up one request per event; live, it
+  streams. A v3 stream replays history and goes on.
+- A v3 progress notification (every change up to an index was sent) moves the next index
+  wanted there, without an event.
 - etcd sends a watch's headers at once, before any event. A member that does not within
   ``WATCH_OPEN_TIMEOUT`` (frozen, partitioned: connecting still succeeds, the kernel
   accepts for it) is left for another. Once open, a quiet watch is probed on another
@@ -17,9 +23,9 @@ The rules it follows (etcd v2, 3.4 and 3.5):
   member, from the next index wanted. Without a deadline, reconnecting goes on with backoff
   for the policy's ``watch_retry_window`` (a restart, a rolling upgrade); the error that
   ends it carries the index to resume from.
-- errorCode 401 (the index left etcd's 1000-event history) raises
-  :class:`~aio_etcd.EtcdEventIndexCleared`, or with ``resync`` re-reads the key and goes on
-  from the index of that read.
+- errorCode 401 (the index left etcd's 1000-event history), or on v3 a compaction past the
+  index, raises :class:`~aio_etcd.EtcdEventIndexCleared`, or with ``resync`` re-reads the
+  key and goes on from the index of that read.
 
 A one-shot watch (:meth:`aio_etcd.Client.watch`) is the first event of a plain (not
 streamed) watch run the same way, so it gets the same failover.
@@ -92,6 +98,10 @@ class Watch:
         self._streamed = stream
         self._ended_empty = 0
         self._next_index = index
+        self._skip = 0
+        """Events of ``_next_index`` already delivered (an index cut by a reconnect)."""
+        self._dropping = 0
+        """Events of ``_next_index`` the current stream has yet to drop as delivered."""
         self._opened: AbstractAsyncContextManager[EventStream] | None = None
         self._stream: EventStream | None = None
         self._endpoint = ""
@@ -100,7 +110,9 @@ class Watch:
 
     @property
     def next_index(self) -> int | None:
-        """The index the next event will have at least; where to resume a watch later."""
+        """The index the next event will have at least; where to resume a watch later
+        (on v3, when the loop left in the middle of an index shared by several events,
+        resuming there delivers that index's events again)."""
         return self._next_index
 
     def __aiter__(self) -> Watch:
@@ -151,6 +163,12 @@ class Watch:
                 continue
             except LineTooLong:
                 raise  # the same event would come again on every reconnect
+            except EtcdEventIndexCleared:
+                # v3 says so in the stream, after the watch was created.
+                await self._drop()
+                if not self.resync:
+                    raise
+                return await self._snapshot()
             except EtcdException:
                 await self._drop()  # a line that is not an event: start again cleanly
                 continue
@@ -164,10 +182,24 @@ class Watch:
                 continue
             self._ended_empty = 0
             index = event.modified_index
-            if self._next_index is not None and index < self._next_index:
-                continue  # seen before a reconnect
-            self._next_index = index + 1
-            if stream.etcd_index is not None and index <= stream.etcd_index:
+            if self._next_index is not None:
+                if index < self._next_index:
+                    continue  # seen before a reconnect
+                if index == self._next_index and self._dropping:
+                    self._dropping -= 1
+                    continue  # the part of a cut index seen before a reconnect
+            self._dropping = 0
+            if stream.revision_continues:
+                if index != self._next_index:
+                    self._next_index, self._skip = index, 0
+                self._skip += 1
+            else:
+                self._next_index, self._skip = index + 1, 0
+            if (
+                stream.ends_after_history
+                and stream.etcd_index is not None
+                and index <= stream.etcd_index
+            ):
                 await self._drop()  # answered from history: this stream will say no more
             return event
 
@@ -205,6 +237,7 @@ class Watch:
             raise self._resumable(exc) from exc
         if self._next_index is None and self._stream.etcd_index is not None:
             self._next_index = self._stream.etcd_index + 1
+        self._dropping = self._skip
         return None
 
     async def _snapshot(self) -> EtcdResult:
@@ -216,7 +249,7 @@ class Watch:
             snapshot = EtcdResult(action="get", node=node, etcd_index=index)
         snapshot.snapshot = True
         if snapshot.etcd_index is not None:
-            self._next_index = snapshot.etcd_index + 1
+            self._next_index, self._skip = snapshot.etcd_index + 1, 0
         return snapshot
 
     async def _receive(self, stream: EventStream) -> EtcdResult | None:
@@ -255,8 +288,12 @@ class Watch:
         # Quiet and healthy: no event was waiting in etcd's history for this stream
         # (it would have come right after the headers), so a reconnect may start
         # from the stream's own index and not fall out of the history while idle.
-        if stream.etcd_index is not None and self._next_index is not None:
-            self._next_index = max(self._next_index, stream.etcd_index + 1)
+        self._advance(stream.etcd_index)
+
+    def _advance(self, index: int | None) -> None:
+        """Every change up to ``index`` was delivered: the next one wanted is after it."""
+        if index is not None and self._next_index is not None and not self._skip:
+            self._next_index = max(self._next_index, index + 1)
 
     def _time_left(self) -> float | None:
         if self._deadline is None:
@@ -264,6 +301,8 @@ class Watch:
         return max(0.0, self._deadline - asyncio.get_running_loop().time())
 
     def _timed_out(self, why: str, cause: BaseException | None = None) -> EtcdWatchTimedOut:
+        if self._stream is not None:
+            self._advance(self._stream.progress_index)
         return EtcdWatchTimedOut(
             f"watch of {self.key!r} timed out: {why}", cause=cause, next_index=self._next_index
         )
@@ -286,6 +325,8 @@ class Watch:
                 await asyncio.wait({receiving})
             elif not receiving.cancelled():
                 receiving.exception()  # the stream is dropped; so is how it ended
+        if self._stream is not None:
+            self._advance(self._stream.progress_index)
         opened, self._opened, self._stream = self._opened, None, None
         if opened is not None:
             await opened.__aexit__(None, None, None)

@@ -83,11 +83,17 @@ def api(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture
+def server(api: str, request: pytest.FixtureRequest) -> LocalEtcd:
+    """The server of the ``api`` case: ``etcd_server``, or ``etcd3_server`` (v2 off) for
+    ``v3``. Only the one a case needs is started."""
+    found: LocalEtcd = request.getfixturevalue("etcd_server" if api == "v2" else "etcd3_server")
+    return found
+
+
 @pytest_asyncio.fixture
-async def client(api: str, request: pytest.FixtureRequest) -> AsyncIterator[etcd.Client]:
+async def client(api: str, server: LocalEtcd) -> AsyncIterator[etcd.Client]:
     """A client of ``etcd_server`` (``v2``) or of ``etcd3_server`` with ``api="v3"``."""
-    # Only the server the case needs is started (a session fixture, so sync).
-    server: LocalEtcd = request.getfixturevalue("etcd_server" if api == "v2" else "etcd3_server")
     async with etcd.Client(port=server.port, api=api) as built:
         yield built
 

@@ -379,39 +379,42 @@ async def test_directories(client: etcd.Client, prefix: str) -> None:
         await client.write(f"{prefix}/d", "value")
 
 
-async def test_cluster_calls(client: etcd.Client, etcd_server: LocalEtcd) -> None:
-    assert await client.machines() == [etcd_server.client_url]
+async def test_cluster_calls(client: etcd.Client, server: LocalEtcd) -> None:
+    assert await client.machines() == [server.client_url]
     leader = await client.leader()
-    assert leader.client_urls == [etcd_server.client_url]
-    assert leader["clientURLs"] == [etcd_server.client_url]
-    assert leader.name == etcd_server.name
+    assert leader.client_urls == [server.client_url]
+    assert leader["clientURLs"] == [server.client_url]
+    assert leader.name == server.name
     version = await client.version()
     assert version.count(".") == 2 and version.startswith("3.")
     cluster = await client.cluster_version()
     assert version.startswith(cluster.rsplit(".", 1)[0])
 
 
-async def test_host_given_as_a_sequence_of_pairs(etcd_server: LocalEtcd, prefix: str) -> None:
-    async with etcd.Client(host=(("127.0.0.1", etcd_server.port),)) as client:
+async def test_host_given_as_a_sequence_of_pairs(
+    server: LocalEtcd, api: str, prefix: str
+) -> None:
+    async with etcd.Client(host=(("127.0.0.1", server.port),), api=api) as client:
         await client.write(f"{prefix}/k", "v")
         assert (await client.read(f"{prefix}/k")).value == "v"
-        assert (client.host, client.port) == ("127.0.0.1", etcd_server.port)
+        assert (client.host, client.port) == ("127.0.0.1", server.port)
 
 
-async def test_client_properties(etcd_server: LocalEtcd) -> None:
-    async with etcd.Client(port=etcd_server.port, read_timeout=5) as client:
-        assert client.base_uri == etcd_server.client_url
+async def test_client_properties(server: LocalEtcd, api: str) -> None:
+    async with etcd.Client(port=server.port, read_timeout=5, api=api) as client:
+        assert client.base_uri == server.client_url
         assert client.protocol == "http"
+        assert client.api == api
         assert client.version_prefix == "/v2"
         assert client.key_endpoint == "/v2/keys"
         assert client.read_timeout == 5.0
         assert client.lock_prefix == "/_locks"
-        assert repr(client) == f"<aio_etcd.Client {etcd_server.client_url}>"
+        assert repr(client) == f"<aio_etcd.Client {server.client_url}>"
     assert client.closed
 
 
 async def test_the_module_paths_of_aio_etcd_0_4_still_import(
-    etcd_server: LocalEtcd, prefix: str
+    server: LocalEtcd, api: str, prefix: str
 ) -> None:
     """aio_etcd 0.4 had aio_etcd.client, .lock and .auth (python-etcd: etcd.client, ...)."""
     import aio_etcd
@@ -426,7 +429,7 @@ async def test_the_module_paths_of_aio_etcd_0_4_still_import(
         "EtcdRole",
         "EtcdUser",
     }
-    async with Client(port=etcd_server.port) as client:
+    async with Client(port=server.port, api=api) as client:
         assert (await client.write(f"{prefix}/old", "import")).value == "import"
         lock = Lock(client, "old-import")
         assert await lock.acquire(blocking=False)
