@@ -118,8 +118,8 @@ class Client:
                 directory cannot have a TTL; ``leader_stats()``, ``store_stats()`` and the
                 ``guest`` role have no v3 equivalent and raise
                 :class:`~aio_etcd.EtcdAPIUnavailable`; watch events of other clients'
-                writes carry inferred actions. See the "Client(api='v3')" page of the
-                docs (``docs/v2-on-v3.md``).
+                writes carry inferred actions. See the docs' page "etcd v2 and v3"
+                (``docs/v2-and-v3.md``).
             version_prefix: the API's path prefix on the server (v2 only).
             read_timeout: seconds a call may take by default, every retry included; watches
                 wait without limit.

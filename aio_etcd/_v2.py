@@ -398,7 +398,8 @@ def _error(response: HttpResponse, url: str) -> EtcdException:
         return EtcdAPIUnavailable(
             f"{origin(url)} serves no etcd v2 API at {_path(url)} (HTTP 404): etcd 3.4 and "
             "3.5 serve it only when started with --enable-v2=true, etcd 3.6 not at all; "
-            "check version_prefix too",
+            "pass api='v3' to run the same calls on its v3 API (a separate store: keys "
+            "written through v2 are not there), or check version_prefix",
             _text_payload(body),
             status=404,
         )

@@ -54,9 +54,9 @@ _ERRORS: dict[int, tuple[str, int]] = {
     100: ("Key not found", 404),
     101: ("Compare failed", 412),
     102: ("Not a file", 403),
-    104: ("Not a directory", 403),
+    104: ("Not a directory", 400),
     105: ("Key already exists", 412),
-    107: ("Root is read only", 403),
+    107: ("Root is read only", 400),
     108: ("Directory not empty", 403),
 }
 """v2's message and HTTP status of each error code (``server/etcdserver/api/v2error``)."""
