@@ -113,6 +113,7 @@ class Report:
     """Extra keys deleted (with ``delete_extra``)."""
     seconds: float = 0.0
     dry_run: bool = False
+    delete_extra: bool = False
 
     def summary(self) -> str:
         """One line for people."""
@@ -126,7 +127,7 @@ class Report:
                 f"{self.leases} leases"
             )
             if self.extra:
-                gone = f"{would}delete {len(self.extra)}" if self.deleted or self.dry_run else ""
+                gone = f"{would}delete {len(self.extra)}" if self.delete_extra else ""
                 text += f"; {len(self.extra)} keys not in v2" + (f" ({gone})" if gone else "")
         rate = self.keys / self.seconds if self.seconds > 0 else 0.0
         return f"{text}; {self.seconds:.2f}s, {rate:.0f} keys/s"
@@ -270,7 +271,11 @@ async def migrate(
     result, entries = await read_v2(source, path)
     differences, same = await compare(target, path, entries)
     report = Report(
-        index=result.etcd_index or 0, keys=len(entries), unchanged=same, dry_run=dry_run
+        index=result.etcd_index or 0,
+        keys=len(entries),
+        unchanged=same,
+        dry_run=dry_run,
+        delete_extra=delete_extra,
     )
     say(f"read {len(entries)} keys from v2 at index {report.index} under {path}")
     writes = [d for d in differences if d.kind != "extra"]
@@ -349,7 +354,9 @@ async def keep_syncing(
                     else:
                         await _apply(target, path, event)
                     report.changes += 1
-                    report.index = max(report.index, event.modified_index, event.etcd_index or 0)
+                    # A snapshot reflects the store at its etcd_index; an event, its own index.
+                    at = (event.etcd_index or 0) if event.snapshot else event.modified_index
+                    report.index = max(report.index, at)
                 now = time.monotonic()
                 if now - last >= REPORT_EVERY:
                     rate = (report.changes - counted) / (now - last)

@@ -217,6 +217,7 @@ async def test_a_rerun_updates_changed_values_and_reports_deleted_keys(
         assert (report.created, report.updated) == (0, 2)
         gone = sorted(k for k in tree.v3() if k.startswith(f"{tree.root}/odd/"))
         assert sorted(report.extra) == gone and report.deleted == 0
+        assert f"{len(gone)} keys not in v2;" in report.summary()
         kv = await target.get(f"{tree.root}/deep/a/b/c/d/leaf")
         assert kv is not None and kv.value == b"changed"
         kv = await target.get(f"{tree.root}/ttl/k1")
@@ -253,6 +254,17 @@ async def test_a_missing_prefix_is_an_error(etcd_server: LocalEtcd) -> None:
             await migrate(source, target, f"/nowhere-{uuid.uuid4().hex}")
         with pytest.raises(etcd.EtcdValueError, match="prefix"):
             await migrate(source, target, "/a/../b")
+
+
+def test_cli_refuses_bad_arguments_and_a_source_without_v2(
+    etcd_server: LocalEtcd, etcd3_server: LocalEtcd
+) -> None:
+    both = cli("--keep-syncing", "--dry-run", server=etcd_server)
+    assert both.returncode == 1
+    assert both.stderr == "Error:  --keep-syncing cannot go with --dry-run\n"
+    no_v2 = cli("--prefix", "/anything", server=etcd3_server)
+    assert no_v2.returncode == 4, no_v2.stderr
+    assert "serves no etcd v2 API" in no_v2.stderr and len(no_v2.stderr.splitlines()) == 1
 
 
 class Syncing:
