@@ -144,6 +144,19 @@ class SyncReport:
     """Times the watch fell out of v2's history and the tree was compared again."""
 
 
+def check_clients(source: object, target: object) -> None:
+    """Refuse, before any I/O, a source that is not a v2 :class:`Client` or a target that
+    is not an :class:`Etcd3Client`."""
+    if not isinstance(source, Client):
+        raise TypeError(f"source must be an aio_etcd.Client, not {type(source).__name__}")
+    if source.api != "v2":
+        raise EtcdValueError(
+            f"source must be a Client of the v2 API (api='v2'), not api={source.api!r}"
+        )
+    if not isinstance(target, Etcd3Client):
+        raise TypeError(f"target must be an aio_etcd.Etcd3Client, not {type(target).__name__}")
+
+
 def normalize(prefix: str) -> str:
     """A v2 path without trailing ``/`` (``/`` for the whole store); a path not starting
     with ``/`` gets one, as v2 does."""
@@ -262,9 +275,11 @@ async def migrate(
 
     Raises:
         EtcdKeyNotFound: nothing at ``prefix`` in v2.
-        EtcdValueError: a bad ``prefix``.
+        EtcdValueError: a bad ``prefix``, or a ``source`` with ``api="v3"``.
+        TypeError: ``source`` or ``target`` of the wrong class.
         EtcdOutcomeUnknown: a member failed during a write; running again completes it.
     """
+    check_clients(source, target)
     path = normalize(prefix)
     say = progress or _silent
     started = time.monotonic()
@@ -300,6 +315,7 @@ async def verify(source: Client, target: Etcd3Client, prefix: str = "/") -> list
     Raises:
         EtcdKeyNotFound: nothing at ``prefix`` in v2.
     """
+    check_clients(source, target)
     path = normalize(prefix)
     _, entries = await read_v2(source, path)
     differences, _ = await compare(target, path, entries)
@@ -333,6 +349,7 @@ async def keep_syncing(
     Raises:
         EtcdConnectionFailed: v2 could not be reached for the client's watch retry window.
     """
+    check_clients(source, target)
     path = normalize(prefix)
     say = progress or _silent
     report = SyncReport(index=index - 1)

@@ -254,6 +254,11 @@ async def test_a_missing_prefix_is_an_error(etcd_server: LocalEtcd) -> None:
             await migrate(source, target, f"/nowhere-{uuid.uuid4().hex}")
         with pytest.raises(etcd.EtcdValueError, match="prefix"):
             await migrate(source, target, "/a/../b")
+        async with etcd.Client(port=etcd_server.port, api="v3") as on_v3:
+            with pytest.raises(etcd.EtcdValueError, match="api='v2'"):
+                await migrate(on_v3, target)
+        with pytest.raises(TypeError, match="target"):
+            await verify(source, source)  # type: ignore[arg-type]
 
 
 def test_cli_refuses_bad_arguments_and_a_source_without_v2(
