@@ -10,21 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeAlias
 
-from ._requests import KeysRequest
+from ._requests import AuthRequest, KeysRequest
 from .models import (
-    EtcdModel,
+    AuthStatus,
     EtcdResult,
     Health,
     LeaderStats,
     Member,
+    Role,
+    RoleList,
     SelfStats,
     StoreStats,
+    User,
+    UserList,
     VersionInfo,
 )
 
-_M = TypeVar("_M", bound=EtcdModel)
+AuthReply: TypeAlias = "AuthStatus | User | Role | UserList | RoleList | None"
 
 
 class EventStream(Protocol):
@@ -104,16 +108,10 @@ class Backend(Protocol):
         """
         ...
 
-    async def auth(
-        self,
-        endpoint: str,
-        method: str,
-        path: str,
-        document: dict[str, object] | None,
-        model: type[_M],
-        timeout: float | None,
-    ) -> _M | None:
-        """A call of the auth admin API (``path`` below its root, e.g. ``users/alice``)."""
+    async def auth(self, endpoint: str, request: AuthRequest, timeout: float | None) -> AuthReply:
+        """A call of the auth admin API: :class:`AuthStatus` when asking whether auth is on,
+        :class:`UserList` or :class:`RoleList` for ``list``, :class:`User` or :class:`Role`
+        for ``get``, ``None`` for changes."""
         ...
 
     async def aclose(self) -> None:

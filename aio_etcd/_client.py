@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import dns.asyncresolver
 
 from . import _validate as check
-from ._backend import Backend
+from ._backend import AuthReply, Backend
 from ._constants import (
     DEFAULT_HOST,
     DEFAULT_LOCK_PREFIX,
@@ -32,7 +32,7 @@ from ._exceptions import (
     StopWatching,
 )
 from ._http11 import LeanTransport
-from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._requests import AuthRequest, DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from ._retry import Failover, RetryPolicy
 from ._security import Cert, basic_auth, tls_context
 from ._transport import Transport
@@ -43,7 +43,6 @@ from ._v3._auth import TokenManager
 from ._v3._gateway import Gateway
 from ._watch import Watch, first_event
 from .models import (
-    EtcdModel,
     EtcdNode,
     EtcdResult,
     Health,
@@ -55,7 +54,6 @@ from .models import (
 )
 
 T = TypeVar("T")
-M = TypeVar("M", bound=EtcdModel)
 
 WatchCallback = Callable[[EtcdResult], "Awaitable[object] | object"]
 """Called with each event of :meth:`Client.eternal_watch`; may be a coroutine function."""
@@ -885,21 +883,12 @@ class Client:
         self._check_open()
         return await self._failover.run(call, timeout=seconds, repeatable=repeatable)
 
-    async def _auth(
-        self,
-        method: str,
-        path: str,
-        document: dict[str, object] | None,
-        model: type[M],
-        timeout: Timeout = NOT_GIVEN,
-    ) -> M | None:
+    async def _auth(self, request: AuthRequest, timeout: Timeout = NOT_GIVEN) -> AuthReply:
         """A call of the auth admin API; used by :mod:`aio_etcd.auth`."""
         return await self._ask(
-            lambda endpoint, seconds: self._backend.auth(
-                endpoint, method, path, document, model, seconds
-            ),
+            lambda endpoint, seconds: self._backend.auth(endpoint, request, seconds),
             timeout,
-            repeatable=method == "GET",
+            repeatable=request.reads,
         )
 
     def _check_open(self) -> None:

@@ -7,8 +7,8 @@ arguments first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeAlias
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,3 +65,50 @@ class DeleteRequest:
 
 
 KeysRequest: TypeAlias = "WriteRequest | ReadRequest | DeleteRequest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSwitch:
+    """Ask whether auth is on (``enable=None``), or turn it on or off."""
+
+    enable: bool | None = None
+
+    @property
+    def reads(self) -> bool:
+        return self.enable is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserCall:
+    """One change or read of the users: ``list`` (every user), ``get``, ``create`` (with
+    ``password`` and ``roles``), ``password``, ``grant`` and ``revoke`` (``roles``),
+    ``delete``."""
+
+    op: Literal["list", "get", "create", "password", "grant", "revoke", "delete"]
+    name: str = ""
+    password: str | None = field(default=None, repr=False)
+    roles: tuple[str, ...] = ()
+
+    @property
+    def reads(self) -> bool:
+        return self.op in ("list", "get")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleCall:
+    """One change or read of the roles: ``list``, ``get``, ``create`` (with its
+    permissions), ``grant`` and ``revoke`` (of the key patterns in ``read`` and
+    ``write``: a key, a prefix ending in ``*``, or ``*``), ``delete``."""
+
+    op: Literal["list", "get", "create", "grant", "revoke", "delete"]
+    name: str = ""
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+    @property
+    def reads(self) -> bool:
+        return self.op in ("list", "get")
+
+
+AuthRequest: TypeAlias = "AuthSwitch | UserCall | RoleCall"
+"""A call of the auth admin API (``aio_etcd.auth``)."""

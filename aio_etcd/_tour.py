@@ -2,8 +2,6 @@
 
 With no endpoint it starts a throwaway etcd (from the ``server`` extra) and removes it
 afterwards; with one it works under a fresh directory there and deletes it at the end.
-With ``api="v3"`` the same calls run as ``Client(api="v3")``, and the throwaway etcd has
-its v2 API off, as etcd 3.6 has.
 """
 
 from __future__ import annotations
@@ -21,15 +19,14 @@ from .models import EtcdResult
 
 
 def run(endpoint: str | None, out: Callable[[str], None] = print, *, api: str = "v2") -> None:
-    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd, with
-    ``Client(api=api)`` (``"v2"`` or ``"v3"``)."""
+    """Run the tour against ``endpoint`` (``http://host:port``) or a throwaway etcd, on the
+    ``api`` of :class:`Client` (``"v2"`` or ``"v3"``)."""
     if endpoint is not None:
         asyncio.run(_tour(endpoint, out, api))
         return
     out("Starting a throwaway etcd on 127.0.0.1 ...")
     with LocalEtcd(name="aio-etcd-tour", enable_v2=api == "v2") as server:
-        without = "" if api == "v2" else ", v2 API off"
-        out(f"  etcd {server.binary} is listening on {server.client_url}{without}\n")
+        out(f"  etcd {server.binary} is listening on {server.client_url}\n")
         asyncio.run(_tour(server.client_url, out, api))
     out("\nThe throwaway etcd is stopped and its data removed.")
 
@@ -51,7 +48,6 @@ async def _tour(endpoint: str, out: Callable[[str], None], api: str) -> None:
         lock_prefix=f"{root}/_locks",
         api=api,
     ) as client:
-        out(f"Client(api={api!r})")
         step("The server")
         show("await client.version()", await client.version())
         show("await client.machines()", await client.machines())

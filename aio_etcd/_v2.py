@@ -13,21 +13,30 @@ import functools
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import ValidationError
 
-from ._backend import EventStream
+from ._backend import AuthReply, EventStream
 from ._exceptions import (
     EtcdAPIUnavailable,
     EtcdException,
     EtcdUnexpectedResponse,
     error_for,
 )
-from ._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
+from ._requests import (
+    AuthRequest,
+    AuthSwitch,
+    DeleteRequest,
+    KeysRequest,
+    ReadRequest,
+    UserCall,
+    WriteRequest,
+)
 from ._transport import HttpResponse, HttpStream, Transport, origin
 from .models import (
+    AuthStatus,
     ErrorPayload,
     EtcdModel,
     EtcdResult,
@@ -35,8 +44,12 @@ from .models import (
     LeaderStats,
     Member,
     MemberList,
+    Role,
+    RoleList,
     SelfStats,
     StoreStats,
+    User,
+    UserList,
     VersionInfo,
 )
 
@@ -203,7 +216,12 @@ class V2Backend:
                 raise _error(HttpResponse(reply.status, reply.headers, await reply.read()), url)
             yield _V2EventStream(reply, url, single=not stream)
 
-    async def auth(
+    async def auth(self, endpoint: str, request: AuthRequest, timeout: float | None) -> AuthReply:
+        method, path, document, model = _auth_call(request)
+        reply = await self._auth(endpoint, method, path, document, model, timeout)
+        return reply if request.reads else None
+
+    async def _auth(
         self,
         endpoint: str,
         method: str,
@@ -291,6 +309,50 @@ class _V2EventStream:
                 return None  # the end, or a line cut off by a server going away
             if line.strip():
                 return _result(replace(self._empty, body=line), self._url)
+
+
+_AuthModel: TypeAlias = (
+    "type[AuthStatus] | type[User] | type[Role] | type[UserList] | type[RoleList]"
+)
+
+
+def _auth_call(
+    request: AuthRequest,
+) -> tuple[str, str, dict[str, object] | None, _AuthModel]:
+    """The method, path below ``/v2/auth/``, JSON document and reply model of a call."""
+    if isinstance(request, AuthSwitch):
+        method = {None: "GET", True: "PUT", False: "DELETE"}[request.enable]
+        return method, "enable", None, AuthStatus
+    if isinstance(request, UserCall):
+        path = f"users/{request.name}"
+        user: dict[str, object] = {"user": request.name}
+        match request.op:
+            case "list":
+                return "GET", "users", None, UserList
+            case "get":
+                return "GET", path, None, User
+            case "delete":
+                return "DELETE", path, None, User
+            case "create":
+                document = {**user, "password": request.password, "roles": list(request.roles)}
+                return "PUT", path, document, User
+            case "password":
+                return "PUT", path, {**user, "password": request.password}, User
+            case "grant" | "revoke":
+                return "PUT", path, {**user, request.op: list(request.roles)}, User
+    path = f"roles/{request.name}"
+    kv = {"kv": {"read": list(request.read), "write": list(request.write)}}
+    match request.op:
+        case "list":
+            return "GET", "roles", None, RoleList
+        case "get":
+            return "GET", path, None, Role
+        case "delete":
+            return "DELETE", path, None, Role
+        case "create":
+            return "PUT", path, {"role": request.name, "permissions": kv}, Role
+        case "grant" | "revoke":
+            return "PUT", path, {"role": request.name, request.op: kv}, Role
 
 
 def _is_url(text: str) -> bool:

@@ -20,11 +20,17 @@ All calls but :meth:`Auth.get_active` need root's credentials on the client.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence, Set
+from typing import Literal
 
+from ._backend import AuthReply
 from ._client import Client
 from ._exceptions import EtcdKeyNotFound, EtcdValueError
+from ._requests import AuthSwitch, RoleCall, UserCall
 from .models import AuthStatus, Role, RoleList, User, UserList
+
+UserOp = Literal["list", "get", "create", "password", "grant", "revoke", "delete"]
+RoleOp = Literal["list", "get", "create", "grant", "revoke", "delete"]
 
 __all__ = ["Auth", "EtcdRole", "EtcdUser"]
 
@@ -38,19 +44,16 @@ class Auth:
         self.client = client
 
     async def get_active(self) -> bool:
-        status = await self.client._auth("GET", "enable", None, AuthStatus)
-        return bool(status and status.enabled)
+        status = await self.client._auth(AuthSwitch())
+        return isinstance(status, AuthStatus) and status.enabled
 
     async def set_active(self, value: bool) -> None:
         """Turn auth on (it needs a ``root`` user) or off; nothing when already so."""
         if value != await self.get_active():
-            await self.client._auth("PUT" if value else "DELETE", "enable", None, AuthStatus)
+            await self.client._auth(AuthSwitch(enable=bool(value)))
 
 
 class _Entity:
-    kind: ClassVar[str]
-    model: ClassVar[type[User] | type[Role]]
-
     def __init__(self, client: Client, name: str) -> None:
         given: object = name
         if not isinstance(given, str):
@@ -60,23 +63,16 @@ class _Entity:
         self.client = client
         self.name = name
 
-    @property
-    def _path(self) -> str:
-        return f"{self.kind}s/{self.name}"
-
     async def delete(self) -> None:
         """Raises EtcdKeyNotFound when there is none."""
-        await self.client._auth("DELETE", self._path, None, self.model)
+        await self._call("delete")
 
-    async def _put(self, **document: object) -> None:
-        await self.client._auth("PUT", self._path, {self.kind: self.name, **document}, self.model)
+    async def _call(self, op: Literal["delete"]) -> AuthReply:
+        raise NotImplementedError  # pragma: no cover - each kind has its own
 
 
 class EtcdUser(_Entity):
     """A user: set :attr:`roles` and :attr:`password`, then :meth:`write`."""
-
-    kind = "user"
-    model = User
 
     def __init__(self, client: Client, name: str) -> None:
         super().__init__(client, name)
@@ -103,39 +99,39 @@ class EtcdUser(_Entity):
         self._password = password
 
     async def get_names(self) -> list[str]:
-        found = await self.client._auth("GET", "users", None, UserList)
-        return [user.user for user in found.users] if found else []
+        found = await self.client._auth(UserCall(op="list"))
+        return [user.user for user in found.users] if isinstance(found, UserList) else []
 
     async def read(self) -> None:
         """Load the user's roles. Raises EtcdKeyNotFound when there is no such user."""
-        found = await self.client._auth("GET", self._path, None, User)
-        self._roles = set(found.roles) if found else set()
+        found = await self._call("get")
+        self._roles = set(found.roles) if isinstance(found, User) else set()
 
     async def write(self) -> None:
         """Create the user, or bring its password and roles to what this object says."""
         password, self._password = self._password, None  # never kept once sent
         try:
-            current = await self.client._auth("GET", self._path, None, User)
+            current = await self._call("get")
         except EtcdKeyNotFound:
             current = None
-        if current is None:
+        if not isinstance(current, User):
             if password is None:
                 raise EtcdValueError(f"user {self.name!r} is new: set its password first")
-            await self._put(password=password, roles=sorted(self._roles))
+            await self._call("create", password=password, roles=sorted(self._roles))
             return
         if password is not None:
-            await self.client._auth(
-                "PUT", self._path, {"user": self.name, "password": password}, User
-            )
+            await self._call("password", password=password)
         grant, revoke = self._roles - set(current.roles), set(current.roles) - self._roles
         if grant:
-            await self.client._auth(
-                "PUT", self._path, {"user": self.name, "grant": sorted(grant)}, User
-            )
+            await self._call("grant", roles=sorted(grant))
         if revoke:
-            await self.client._auth(
-                "PUT", self._path, {"user": self.name, "revoke": sorted(revoke)}, User
-            )
+            await self._call("revoke", roles=sorted(revoke))
+
+    async def _call(
+        self, op: UserOp, *, password: str | None = None, roles: Sequence[str] = ()
+    ) -> AuthReply:
+        request = UserCall(op=op, name=self.name, password=password, roles=tuple(roles))
+        return await self.client._auth(request)
 
     def __repr__(self) -> str:
         return f"<EtcdUser {self.name!r} roles={sorted(self._roles)}>"
@@ -143,9 +139,6 @@ class EtcdUser(_Entity):
 
 class EtcdRole(_Entity):
     """A role: :meth:`grant` and :meth:`revoke` key patterns, then :meth:`write`."""
-
-    kind = "role"
-    model = Role
 
     def __init__(self, client: Client, name: str) -> None:
         super().__init__(client, name)
@@ -183,43 +176,40 @@ class EtcdRole(_Entity):
             self.grant(path, permission)
 
     async def get_names(self) -> list[str]:
-        found = await self.client._auth("GET", "roles", None, RoleList)
-        return [role.role for role in found.roles] if found else []
+        found = await self.client._auth(RoleCall(op="list"))
+        return [role.role for role in found.roles] if isinstance(found, RoleList) else []
 
     async def read(self) -> None:
         """Load the role's permissions. Raises EtcdKeyNotFound when there is no such role."""
-        found = await self.client._auth("GET", self._path, None, Role)
-        kv = found.permissions.kv if found else None
+        found = await self._call("get")
+        kv = found.permissions.kv if isinstance(found, Role) else None
         self._read = set(kv.read) if kv else set()
         self._write = set(kv.write) if kv else set()
 
     async def write(self) -> None:
         """Create the role, or bring its permissions to what this object says."""
         try:
-            current = await self.client._auth("GET", self._path, None, Role)
+            current = await self._call("get")
         except EtcdKeyNotFound:
             current = None
-        if current is None:
-            kv = {"read": sorted(self._read), "write": sorted(self._write)}
-            await self._put(permissions={"kv": kv})
+        if not isinstance(current, Role):
+            await self._call("create", read=self._read, write=self._write)
             return
         now = current.permissions.kv
-        revoke = {
-            "read": sorted(set(now.read) - self._read),
-            "write": sorted(set(now.write) - self._write),
-        }
-        grant = {
-            "read": sorted(self._read - set(now.read)),
-            "write": sorted(self._write - set(now.write)),
-        }
-        if revoke["read"] or revoke["write"]:
-            await self.client._auth(
-                "PUT", self._path, {"role": self.name, "revoke": {"kv": revoke}}, Role
-            )
-        if grant["read"] or grant["write"]:
-            await self.client._auth(
-                "PUT", self._path, {"role": self.name, "grant": {"kv": grant}}, Role
-            )
+        revoke = (set(now.read) - self._read, set(now.write) - self._write)
+        grant = (self._read - set(now.read), self._write - set(now.write))
+        if any(revoke):
+            await self._call("revoke", read=revoke[0], write=revoke[1])
+        if any(grant):
+            await self._call("grant", read=grant[0], write=grant[1])
+
+    async def _call(
+        self, op: RoleOp, *, read: Set[str] = frozenset(), write: Set[str] = frozenset()
+    ) -> AuthReply:
+        request = RoleCall(
+            op=op, name=self.name, read=tuple(sorted(read)), write=tuple(sorted(write))
+        )
+        return await self.client._auth(request)
 
     @staticmethod
     def _check(path: str, permission: str) -> None:

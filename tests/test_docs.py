@@ -33,6 +33,10 @@ named ``page:line`` (the line of its opening fence). The convention the pages fo
   ``aio_etcd.v3.Etcd3Client``) sends ``127.0.0.1``/``localhost`` port 2379 to the plugin's
   ``etcd3_server`` (v2 API off, as in etcd 3.6); other addresses go where ``Client`` sends
   them. Keys and leases a page leaves on that server are deleted and revoked.
+- **Pages that use ``Client`` run a second time on v3** (tests ``page:line:v3``): every
+  ``Client`` the page makes gets ``api="v3"``, and ``127.0.0.1``/``localhost`` port 2379 is
+  ``etcd3_server``. A page or block that cannot run on v3 is listed in ``V3_NOT_RUN`` with
+  the reason.
 """
 
 from __future__ import annotations
@@ -79,6 +83,30 @@ README_NOT_RUN = {
     ),
 }
 """README blocks that are only compiled, by their first line, with the reason."""
+
+_V2_AUTH = (
+    "shows v2 auth: its guest role and path rules, which v3 auth does not have "
+    "(tests/test_security.py and tests/v2on3/test_auth.py run the calls on v3)"
+)
+_LOSES_WRITES = (
+    "its transport loses the reply to a PUT, POST or DELETE: on v3 every call is a POST, and "
+    "the first is the member list, not the write"
+)
+V3_NOT_RUN: dict[str, str] = {
+    "leader_stats(": "etcd's v3 API has no equivalent of the leader's stats",
+    "store_stats(": "etcd's v3 API keeps no per-operation counts",
+    "docs/v2-and-v3.md": "the page is about the v2 API itself: what a server without it says",
+    'if method in ("PUT", "POST", "DELETE")': _LOSES_WRITES,
+    "transport.lost = False": _LOSES_WRITES,
+    'EtcdUser(anonymous, "root")': _V2_AUTH,
+    'EtcdRole(root, "guest")': _V2_AUTH,
+    'EtcdRole(root, "app-reader")': _V2_AUTH,
+    'username="alice", password="alice-secret"': _V2_AUTH,
+    'alice.read("/app", recursive=True)': _V2_AUTH,
+    "Auth(root).set_active(False)": _V2_AUTH,
+}
+"""Pages (by path) and blocks (by a piece of their source) whose v3 case is only compiled,
+with the reason."""
 
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
 NOT_RUN = re.compile(r"^\s*<!--\s*not-run:\s*(?P<reason>.+?)\s*-->\s*$")
@@ -176,6 +204,27 @@ def blocks_of(path: Path) -> list[Block]:
 ALL_BLOCKS = [block for path in pages() for block in blocks_of(path)]
 
 
+def _uses_client(page: str) -> bool:
+    """Whether the page makes documented-API clients (``Client(``, not ``Etcd3Client(``)."""
+    blocks = [b.source for b in ALL_BLOCKS if b.page == page]
+    return any(s.count("Client(") > s.count("Etcd3Client(") for s in blocks)
+
+
+def _v3_not_run(block: Block) -> str | None:
+    """Why the v3 case of ``block`` is only compiled, if it is."""
+    if block.not_run is not None:
+        return block.not_run
+    return next(
+        (why for what, why in V3_NOT_RUN.items() if what == block.page or what in block.source),
+        None,
+    )
+
+
+CASES = [(block, "v2") for block in ALL_BLOCKS] + [
+    (block, "v3") for block in ALL_BLOCKS if _uses_client(block.page)
+]
+
+
 # -- where the documented addresses lead --------------------------------------------------
 
 
@@ -253,8 +302,9 @@ class Servers:
 class PageRun:
     """One page's namespace, event loop and working directory, and what it opened."""
 
-    def __init__(self, page: str, servers: Servers, workdir: Path) -> None:
+    def __init__(self, page: str, servers: Servers, workdir: Path, api: str = "v2") -> None:
         self.page = page
+        self.api = api
         self.servers = servers
         self.workdir = workdir
         self.loop = asyncio.new_event_loop()
@@ -269,7 +319,7 @@ class PageRun:
         self.used_cluster = False
         servers.write_client_files(workdir)
         self.keys_before = self._top_level_keys(servers.plain)
-        if any("Etcd3Client" in b.source for b in ALL_BLOCKS if b.page == page):
+        if api == "v3" or any("Etcd3Client" in b.source for b in ALL_BLOCKS if b.page == page):
             self.v3_server = servers.v3
             self.v3_before = _v3_state(self.v3_server)
 
@@ -284,10 +334,14 @@ class PageRun:
                 protocol = options.get("protocol", "http")
                 if options.get("srv_domain") is not None:
                     options.setdefault("srv_resolver", run.resolver())
+                route = run.route
+                if run.api == "v3":
+                    options.setdefault("api", "v3")
+                    route = run.route3
                 if isinstance(host, str):
-                    host, port = run.route(protocol, host, port)
+                    host, port = route(protocol, host, port)
                 elif isinstance(host, (tuple, list)):
-                    host = tuple(run.route(protocol, *pair) for pair in host)
+                    host = tuple(route(protocol, *pair) for pair in host)
                 super().__init__(host, port, **options)
                 run.clients.append(self)
 
@@ -388,7 +442,10 @@ class PageRun:
         opened: list[aio_etcd.Client] = []
         for name in inspect.signature(test).parameters:
             if name == "etcd_client":
-                client = RealClient(port=self.servers.plain.port)
+                if self.api == "v3" and self.v3_server is not None:
+                    client = RealClient(port=self.v3_server.port, api="v3")
+                else:
+                    client = RealClient(port=self.servers.plain.port)
                 opened.append(client)
                 arguments[name] = client
             elif name == "etcd_cluster":
@@ -503,24 +560,32 @@ def page_runs(servers: Servers) -> Iterator[dict[str, PageRun]]:
             run.finish()
 
 
-@pytest.mark.parametrize("block", ALL_BLOCKS, ids=[block.id for block in ALL_BLOCKS])
+@pytest.mark.parametrize(
+    ("block", "api"),
+    CASES,
+    ids=[block.id if api == "v2" else f"{block.id}:v3" for block, api in CASES],
+)
 def test_example(
     block: Block,
+    api: str,
     servers: Servers,
     page_runs: dict[str, PageRun],
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     block.compiled()  # every block, run or not, must at least be Python
-    if block.not_run is not None:
+    skipped = block.not_run if api == "v2" else _v3_not_run(block)
+    if skipped is not None:
         return
     servers.get_cluster = lambda: request.getfixturevalue("_etcd_cluster_session")
     servers.get_v3 = lambda: request.getfixturevalue("etcd3_server")
-    run = page_runs.get(block.page)
+    name = block.page if api == "v2" else f"{block.page}:v3"
+    run = page_runs.get(name)
     if run is None or run.loop.is_closed():
         workdir = tmp_path_factory.mktemp(Path(block.page).stem)
-        run = page_runs[block.page] = PageRun(block.page, servers, workdir)
-    runnable = [b for b in ALL_BLOCKS if b.page == block.page and b.not_run is None]
+        run = page_runs[name] = PageRun(block.page, servers, workdir, api)
+    on_page = [b for b in ALL_BLOCKS if b.page == block.page]
+    runnable = [b for b in on_page if (b.not_run if api == "v2" else _v3_not_run(b)) is None]
     for earlier in runnable[: runnable.index(block)]:
         if run.failed is not None:
             break

@@ -116,21 +116,36 @@ ROOT_PASSWORD = "r00t-S3cret!"
 READER_PASSWORD = "Rd-pa55word"
 
 
-async def secure(server: LocalEtcd) -> None:
+@pytest.fixture(scope="module", params=["v2", "v3"], ids=["v2", "v3"])
+def api(request: pytest.FixtureRequest) -> str:
+    """The API of the case, for the whole module: each API has its own secured server."""
+    return str(request.param)
+
+
+def user_client(server: LocalEtcd, api: str, username: str, password: str) -> etcd.Client:
+    return etcd.Client(port=server.port, api=api, username=username, password=password)
+
+
+async def secure(server: LocalEtcd, api: str) -> None:
     """Auth on, a root user, guest unable to do anything, a read-only user."""
-    async with etcd.Client(port=server.port) as anonymous:
+    async with etcd.Client(port=server.port, api=api) as anonymous:
         root = EtcdUser(anonymous, "root")
         root.password = ROOT_PASSWORD
         await root.write()
         await Auth(anonymous).set_active(True)
-    async with etcd.Client(port=server.port, username="root", password=ROOT_PASSWORD) as admin:
+    async with user_client(server, api, "root", ROOT_PASSWORD) as admin:
         assert await Auth(admin).get_active() is True
         await admin.write("/app/config", "v1")
         guest = EtcdRole(admin, "guest")
-        await guest.read()
-        assert guest.acls == {"/*": "RW"}  # what etcd grants guest when auth is turned on
-        guest.revoke("/*", "RW")
-        await guest.write()
+        if api == "v3":
+            # v3 has no guest: requests without credentials are refused once auth is on.
+            with pytest.raises(etcd.EtcdAPIUnavailable, match="no guest role"):
+                await guest.read()
+        else:
+            await guest.read()
+            assert guest.acls == {"/*": "RW"}  # what etcd grants guest when auth is turned on
+            guest.revoke("/*", "RW")
+            await guest.write()
         reader = EtcdRole(admin, "reader")
         reader.grant("/app/*", "R")
         await reader.write()
@@ -141,39 +156,43 @@ async def secure(server: LocalEtcd) -> None:
 
 
 @pytest.fixture(scope="module")
-def secured() -> Iterator[LocalEtcd]:
-    with LocalEtcd(name="auth") as server:
-        asyncio.run(secure(server))
+def secured(api: str) -> Iterator[LocalEtcd]:
+    with LocalEtcd(name=f"auth-{api}", enable_v2=api == "v2") as server:
+        asyncio.run(secure(server, api))
         yield server
 
 
-async def test_credentials_are_checked(secured: LocalEtcd) -> None:
-    async with etcd.Client(port=secured.port, username="root", password=ROOT_PASSWORD) as root:
+async def test_credentials_are_checked(secured: LocalEtcd, api: str) -> None:
+    async with user_client(secured, api, "root", ROOT_PASSWORD) as root:
         assert (await root.read("/app/config")).value == "v1"
     for username, password in (("root", "wrong"), ("nobody", "x")):
-        async with etcd.Client(port=secured.port, username=username, password=password) as bad:
+        async with etcd.Client(
+            port=secured.port, api=api, username=username, password=password
+        ) as bad:
             with pytest.raises(etcd.EtcdInsufficientPermissions) as caught:
                 await bad.read("/app/config")
-            assert caught.value.status == 401
-    async with etcd.Client(port=secured.port) as anonymous:
+            # v3 refuses a login with gRPC InvalidArgument (HTTP 400), v2 each request (401).
+            assert caught.value.status == (401 if api == "v2" else 400)
+    async with etcd.Client(port=secured.port, api=api) as anonymous:
         with pytest.raises(etcd.EtcdInsufficientPermissions):
             await anonymous.read("/app/config")
 
 
-async def test_a_read_only_role_reads_and_cannot_write(secured: LocalEtcd) -> None:
-    async with etcd.Client(port=secured.port, username="alice", password=READER_PASSWORD) as alice:
+async def test_a_read_only_role_reads_and_cannot_write(secured: LocalEtcd, api: str) -> None:
+    async with user_client(secured, api, "alice", READER_PASSWORD) as alice:
         assert (await alice.read("/app/config")).value == "v1"
         with pytest.raises(etcd.EtcdInsufficientPermissions):
             await alice.write("/app/config", "v2")
         with pytest.raises(etcd.EtcdInsufficientPermissions):
-            await EtcdUser(alice, "alice").read()  # the admin API is root's
+            # The admin API is root's; v3 lets a user read itself (etcd's UserGet).
+            await EtcdUser(alice, "alice" if api == "v2" else "root").read()
 
         # Watches carry the credentials too.
         now = (await alice.read("/app/config")).etcd_index
         assert now is not None
         async with alice.watch_iter("/app/config", index=now + 1) as changes:
             async with etcd.Client(
-                port=secured.port, username="root", password=ROOT_PASSWORD
+                port=secured.port, api=api, username="root", password=ROOT_PASSWORD
             ) as root:
                 written = await root.write("/app/config", "v1")
             event = await asyncio.wait_for(anext(changes), 5)
@@ -181,11 +200,11 @@ async def test_a_read_only_role_reads_and_cannot_write(secured: LocalEtcd) -> No
 
 
 async def test_the_password_never_shows(
-    secured: LocalEtcd, caplog: pytest.LogCaptureFixture
+    secured: LocalEtcd, api: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     shown: list[str] = []
-    async with etcd.Client(port=secured.port, username="alice", password=READER_PASSWORD) as alice:
+    async with user_client(secured, api, "alice", READER_PASSWORD) as alice:
         shown += [repr(alice), str(alice)]
         await alice.read("/app/config")
         watching = alice.watch_iter("/app/config")
@@ -196,7 +215,7 @@ async def test_the_password_never_shows(
         except etcd.EtcdException as error:
             shown += [str(error), repr(error), repr(error.payload)]
     async with etcd.Client(
-        port=secured.port, username="alice", password="wrong-" + READER_PASSWORD
+        port=secured.port, api=api, username="alice", password="wrong-" + READER_PASSWORD
     ) as bad:
         try:
             await bad.read("/app/config")
@@ -208,8 +227,8 @@ async def test_the_password_never_shows(
     assert not any(READER_PASSWORD in text for text in shown)
 
 
-async def test_users_and_roles_round_trip(secured: LocalEtcd) -> None:
-    async with etcd.Client(port=secured.port, username="root", password=ROOT_PASSWORD) as root:
+async def test_users_and_roles_round_trip(secured: LocalEtcd, api: str) -> None:
+    async with user_client(secured, api, "root", ROOT_PASSWORD) as root:
         role = EtcdRole(root, "writer")
         role.grant("/app/w/*", "RW")
         role.grant("/app/r/*", "R")
@@ -237,7 +256,7 @@ async def test_users_and_roles_round_trip(secured: LocalEtcd) -> None:
         await loaded_bob.read()
         assert loaded_bob.roles == {"reader"}
         assert "bob" in await loaded_bob.get_names()
-        async with etcd.Client(port=secured.port, username="bob", password="second-password") as b:
+        async with user_client(secured, api, "bob", "second-password") as b:
             assert (await b.read("/app/config")).value == "v1"
 
         await bob.delete()
@@ -248,10 +267,10 @@ async def test_users_and_roles_round_trip(secured: LocalEtcd) -> None:
             await EtcdRole(root, "writer").read()
 
 
-async def test_a_role_on_every_key_can_be_granted_and_revoked(secured: LocalEtcd) -> None:
+async def test_a_role_on_every_key_can_be_granted_and_revoked(secured: LocalEtcd, api: str) -> None:
     """``*`` is a pattern etcd stores and matches against every key, as python-etcd and
     aio_etcd 0.4 let roles use it."""
-    async with etcd.Client(port=secured.port, username="root", password=ROOT_PASSWORD) as root:
+    async with user_client(secured, api, "root", ROOT_PASSWORD) as root:
         everything = EtcdRole(root, "everything")
         everything.acls = {"*": "RW"}
         everything.revoke("*", "W")
@@ -264,7 +283,7 @@ async def test_a_role_on_every_key_can_be_granted_and_revoked(secured: LocalEtcd
         await loaded.read()
         assert loaded.acls == {"*": "R"}
         async with etcd.Client(
-            port=secured.port, username="carol", password="carol-pa55word"
+            port=secured.port, api=api, username="carol", password="carol-pa55word"
         ) as client:
             assert (await client.read("/app/config")).value == "v1"
             loaded.revoke("*", "R")

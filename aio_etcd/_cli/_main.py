@@ -117,7 +117,7 @@ def _tour(args: argparse.Namespace) -> int:
     from .._server import EtcdNotFoundError
 
     try:
-        _tour.run(args.endpoint, api=getattr(args, "api", "v2"))
+        _tour.run(args.endpoint, api=args.api)
     except (EtcdException, EtcdNotFoundError) as exc:
         print(f"aio-etcd: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

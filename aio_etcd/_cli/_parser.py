@@ -58,7 +58,7 @@ def build(*, split: bool = False) -> Parser:
         "--api",
         choices=("v2", "v3"),
         default="v2",
-        help="run the calls on etcd's v2 API, or as Client(api='v3') on its v3 API",
+        help="the etcd API the calls run on (v3: Client(api='v3'); default: v2)",
     )
     tour.set_defaults(command=None)
     return parser

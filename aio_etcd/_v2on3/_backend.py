@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TypeVar
 
-from .._backend import EventStream
-from .._requests import KeysRequest
+from .._backend import AuthReply, EventStream
+from .._requests import AuthRequest, KeysRequest
 from .._v3._gateway import Gateway
 from ..models import (
-    EtcdModel,
     EtcdResult,
     Health,
     LeaderStats,
@@ -25,10 +23,9 @@ from ..models import (
     VersionInfo,
 )
 from . import _cluster
+from ._auth import AuthAdmin
 from ._events import open_watch
 from ._keys import Keys
-
-_M = TypeVar("_M", bound=EtcdModel)
 
 
 class V3Backend:
@@ -37,6 +34,7 @@ class V3Backend:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
         self._keys = Keys(gateway)
+        self._auth = AuthAdmin(gateway)
 
     async def keys(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
         return await self._keys.run(endpoint, request, timeout)
@@ -98,16 +96,8 @@ class V3Backend:
             stream=stream,
         )
 
-    async def auth(
-        self,
-        endpoint: str,
-        method: str,
-        path: str,
-        document: dict[str, object] | None,
-        model: type[_M],
-        timeout: float | None,
-    ) -> _M | None:
-        raise NotImplementedError
+    async def auth(self, endpoint: str, request: AuthRequest, timeout: float | None) -> AuthReply:
+        return await self._auth.run(endpoint, request, timeout)
 
     async def aclose(self) -> None:
         await self._gateway.aclose()

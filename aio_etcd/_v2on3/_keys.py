@@ -16,7 +16,13 @@ import random
 from collections.abc import Sequence
 from typing import TypeVar
 
-from .._exceptions import EtcdException, EtcdValueError, error_for
+from .._exceptions import (
+    EtcdException,
+    EtcdInsufficientPermissions,
+    EtcdTimedOut,
+    EtcdValueError,
+    error_for,
+)
 from .._requests import DeleteRequest, KeysRequest, ReadRequest, WriteRequest
 from .._v3._gateway import Gateway
 from ..models import ErrorPayload, EtcdNode, EtcdResult
@@ -128,17 +134,20 @@ class _Deadline:
     def left(self) -> float | None:
         if self._at is None:
             return None
-        return max(self._at - asyncio.get_running_loop().time(), 0.001)
+        left = self._at - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise EtcdTimedOut("no reply within the call's timeout")
+        return left
 
 
 class _Probe:
     """Failure-branch reads that tell which v2 error a refused request met: ``K`` itself,
     whether ``K`` is a directory, and for each ancestor whether it is a file or a directory."""
 
-    def __init__(self, path: str, *, serializable: bool = False) -> None:
+    def __init__(self, path: str, *, serializable: bool = False, ancestors: bool = True) -> None:
         self.path = path
         self.key = key_of(path)
-        self.ancestors = _ancestors(path)
+        self.ancestors = _ancestors(path) if ancestors else []
         start, end = _below(self.key)
         self.ops = [
             _range(self.key, serializable=serializable),
@@ -205,9 +214,27 @@ class Keys:
         """The newest store revision seen: where in-order key names start."""
         self._min_ttl = 0
         """The smallest TTL the server granted above what was asked: its minimum."""
+        self._ancestors = True
+        """Whether requests check the keys above theirs (see :meth:`run`)."""
 
     async def run(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
+        """Execute ``request`` on ``endpoint`` within ``timeout`` seconds.
+
+        A user whose roles cover a key but not the keys of its ancestors (v2's ``/app/*``
+        does not cover ``/app``) is refused the ancestor checks: from the first refusal
+        on, calls are sent without them, and writing below a file is no longer refused
+        (104) nor are missing ancestors named in 100's cause.
+        """
         deadline = _Deadline(timeout)
+        if not self._ancestors:
+            return await self._run(endpoint, request, deadline)
+        try:
+            return await self._run(endpoint, request, deadline)
+        except EtcdInsufficientPermissions:
+            self._ancestors = False
+            return await self._run(endpoint, request, deadline)
+
+    async def _run(self, endpoint: str, request: KeysRequest, deadline: _Deadline) -> EtcdResult:
         if isinstance(request, WriteRequest):
             return await self._write(endpoint, request, deadline)
         if isinstance(request, ReadRequest):
@@ -301,7 +328,7 @@ class Keys:
             below = _kvs(reply, 0)
         else:
             # Missing: the compares hold, and the probes say why; else the key and below it.
-            probe = _Probe(path, serializable=serializable)
+            probe = _Probe(path, serializable=serializable, ancestors=self._ancestors)
             reply = await self._txn(
                 endpoint,
                 deadline,
@@ -343,13 +370,14 @@ class Keys:
             return await self._touch_dir(endpoint, path, deadline)
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         lease, granted = 0, None
         if request.ttl is not None:
             lease, granted = await self._grant(endpoint, request.ttl, deadline)
-        compares = [_absent(key_of(a)) for a in probe.ancestors]
-        compares.append(_absent(start, end))  # not a directory
         is_cas = request.prev_value is not None or bool(request.prev_index)
+        compares = [_absent(key_of(a)) for a in probe.ancestors]
+        if not (is_cas or request.prev_exist):
+            compares.append(_absent(start, end))  # not a directory (else: must be a file)
         action: Action = "set"
         if request.prev_exist is False:
             action = "create"
@@ -432,21 +460,25 @@ class Keys:
         child."""
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
-        # The probe doubles as the check: both compares hold only when nothing is there.
+        probe = _Probe(path, ancestors=self._ancestors)
+        # Nothing there: the probes say why. Something: the marker, unless it is a file.
+        mark = TxnRequest(
+            compare=[_absent(key)],
+            success=[RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+        )
         reply = await self._txn(
             endpoint,
             deadline,
             [_absent(key), _absent(start, end)],
             probe.ops[2:],
-            [_range(key, count=True), RequestOp(request_put=PutRequest(key=start, prev_kv=True))],
+            [RequestOp(request_txn=mark)],
         )
         if reply.succeeded:
             raise probe.read(_pad(reply)).missing()
-        if reply.responses[0].response_range and reply.responses[0].response_range.count:
-            # A file: undo nothing (the marker below a file is invisible) but refuse it.
-            raise v2_error(102, path, reply.header.revision)
-        put = reply.responses[1].response_put
+        nested = reply.responses[0].response_txn
+        if nested is None or not nested.succeeded:
+            raise v2_error(102, path, reply.header.revision)  # a file
+        put = nested.responses[0].response_put
         marker = put.prev_kv if put is not None else None
         revision = reply.header.revision
         node = EtcdNode(
@@ -474,7 +506,7 @@ class Keys:
         taken from (as etcd's ``newSequentialKV`` recipe orders keys)."""
         key = key_of(path)
         marker = key + b"/"
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         lease, granted = 0, None
         if request.ttl is not None:
             lease, granted = await self._grant(endpoint, request.ttl, deadline)
@@ -529,7 +561,7 @@ class Keys:
             "compareAndSwap" if request.prev_value is not None or request.prev_index else "update"
         )
         for _ in range(_REFRESH_ATTEMPTS):
-            probe = _Probe(path)
+            probe = _Probe(path, ancestors=self._ancestors)
             reply = await self._txn(endpoint, deadline, [], probe.ops)
             found = probe.read(reply)
             kv = found.kv
@@ -603,7 +635,7 @@ class Keys:
             raise v2_error(107, "/", self._revision)
         key = key_of(path)
         start, end = _below(key)
-        probe = _Probe(path)
+        probe = _Probe(path, ancestors=self._ancestors)
         is_cad = request.prev_value is not None or bool(request.prev_index)
         action: Action = "compareAndDelete" if is_cad else "delete"
         compares: list[Compare] = []
@@ -650,7 +682,7 @@ class Keys:
         file_kv = responses[0].prev_kvs[0] if responses[0] and responses[0].prev_kvs else None
         rest = [kv for r in responses[1:] if r is not None for kv in r.prev_kvs]
         if file_kv is None and not rest:
-            raise probe_missing(path, reply.header.revision)
+            raise v2_error(100, path, reply.header.revision)
         revision = reply.header.revision
         if file_kv is not None:
             prev = file_node(path, file_kv, {})
@@ -668,10 +700,6 @@ class Keys:
             )
             node = EtcdNode(key=path, dir=True, modified_index=revision, created_index=created)
         return self._result(action, node, reply.header, prev)
-
-
-def probe_missing(path: str, revision: int) -> EtcdException:
-    return v2_error(100, path, revision)
 
 
 def _kvs(reply: TxnResponse, position: int) -> list[KeyValue]:

@@ -262,3 +262,26 @@ async def test_the_root_lists_top_level_directories(client: etcd.Client, prefix:
         await client.write("/", "v")
     with pytest.raises(etcd.EtcdRootReadOnly):
         await client.delete("/", recursive=True)
+
+
+async def test_a_file_is_not_updated_as_a_directory(
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
+) -> None:
+    await client.write(f"{prefix}/file", "f")
+    with pytest.raises(etcd.EtcdNotFile):
+        await client.write(f"{prefix}/file", None, dir=True, prevExist=True)
+    assert (await v3.get_prefix(f"{prefix}/file/")).kvs == []  # no marker below a file
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        await client.write(f"{prefix}/none", None, dir=True, prevExist=True)
+
+
+async def test_a_key_with_v3_keys_below_it_can_be_compared_and_swapped(
+    client: etcd.Client, v3: etcd.Etcd3Client, prefix: str
+) -> None:
+    await v3.put(f"{prefix}/both", b"file")
+    await v3.put(f"{prefix}/both/child", b"c")
+    swapped = await client.write(f"{prefix}/both", "new", prevValue="file")
+    assert swapped.action == "compareAndSwap"
+    # A plain set refuses it as v2 refuses a directory: something is below it.
+    with pytest.raises(etcd.EtcdNotFile):
+        await client.write(f"{prefix}/both", "again")

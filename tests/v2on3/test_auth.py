@@ -1,0 +1,120 @@
+"""aio_etcd.auth on v3 auth: what etcdctl and the typed v3 client see of v2 users and roles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import aio_etcd as etcd
+from aio_etcd._server import LocalEtcd
+from aio_etcd.auth import Auth, EtcdRole, EtcdUser
+
+ROOT = ("root", "v3-r00t-pass")
+
+
+async def _secure(server: LocalEtcd) -> None:
+    async with etcd.Client(port=server.port, api="v3") as anonymous:
+        root = EtcdUser(anonymous, "root")
+        root.password = ROOT[1]
+        await root.write()
+        # v3 enables auth only for a root user with the role root: writing root granted it.
+        await Auth(anonymous).set_active(True)
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[LocalEtcd]:
+    with LocalEtcd(name="auth-v2on3", enable_v2=False) as server:
+        asyncio.run(_secure(server))
+        yield server
+
+
+def as_user(server: LocalEtcd, name: str, password: str) -> etcd.Client:
+    return etcd.Client(port=server.port, api="v3", username=name, password=password)
+
+
+async def test_patterns_are_v3_key_ranges(secured: LocalEtcd) -> None:
+    async with (
+        as_user(secured, *ROOT) as root,
+        etcd.Etcd3Client(port=secured.port, username=ROOT[0], password=ROOT[1]) as v3,
+    ):
+        assert await Auth(root).get_active() is True
+        loaded_root = EtcdUser(root, "root")
+        await loaded_root.read()
+        assert loaded_root.roles == {"root"}
+
+        role = EtcdRole(root, "patterns")
+        role.acls = {"/one/key": "R", "/tree/*": "RW", "*": "W"}
+        await role.write()
+        perms = {(p.key, p.range_end, p.perm_type) for p in await v3.auth.role_get("patterns")}
+        assert perms == {
+            (b"/one/key", b"", "READ"),
+            (b"/tree/", b"/tree0", "READWRITE"),
+            (b"\x00", b"\x00", "WRITE"),
+        }
+        # Taking W from RW leaves READ; taking the last right removes the permission.
+        role.revoke("/tree/*", "W")
+        role.revoke("*", "W")
+        await role.write()
+        perms = {(p.key, p.range_end, p.perm_type) for p in await v3.auth.role_get("patterns")}
+        assert perms == {(b"/one/key", b"", "READ"), (b"/tree/", b"/tree0", "READ")}
+        again = EtcdRole(root, "patterns")
+        await again.read()
+        assert again.acls == {"/one/key": "R", "/tree/*": "R"}
+        await again.delete()
+        with pytest.raises(etcd.EtcdKeyNotFound):
+            await EtcdRole(root, "patterns").read()
+
+
+async def test_a_user_limited_to_a_prefix_writes_below_it(secured: LocalEtcd) -> None:
+    """v2's ``/app/w/*`` does not cover ``/app`` nor ``/app/w``: the checks of the keys
+    above are left out for such a user, and the calls work."""
+    async with as_user(secured, *ROOT) as root:
+        role = EtcdRole(root, "app-writer")
+        role.grant("/app/w/*", "RW")
+        await role.write()
+        dave = EtcdUser(root, "dave")
+        dave.password = "dave-pa55"
+        dave.roles = {"app-writer"}
+        await dave.write()
+        async with as_user(secured, "dave", "dave-pa55") as client:
+            written = await client.write("/app/w/x", "mine", prevExist=False)
+            assert written.action == "create"
+            assert (await client.read("/app/w/x")).value == "mine"
+            with pytest.raises(etcd.EtcdInsufficientPermissions):
+                await client.read("/app/w")  # the key /app/w itself is not below /app/w/
+            with pytest.raises(etcd.EtcdKeyNotFound):
+                await client.read("/app/w/missing")
+            with pytest.raises(etcd.EtcdInsufficientPermissions):
+                await client.write("/app/other", "not mine")
+            await client.delete("/app/w/x")
+        await dave.delete()
+        await role.delete()
+
+
+async def test_guest_has_no_v3_equivalent(secured: LocalEtcd) -> None:
+    async with as_user(secured, *ROOT) as root:
+        for call in (EtcdRole(root, "guest").read(), EtcdRole(root, "guest").delete()):
+            with pytest.raises(etcd.EtcdAPIUnavailable, match="no guest role"):
+                await call
+        user = EtcdUser(root, "guesty")
+        user.password = "x-pa55"
+        user.roles = {"guest"}
+        with pytest.raises(etcd.EtcdAPIUnavailable, match="no guest role"):
+            await user.write()
+        await EtcdUser(root, "guesty").delete()
+    async with etcd.Client(port=secured.port, api="v3") as anonymous:
+        with pytest.raises(etcd.EtcdInsufficientPermissions):
+            await anonymous.read("/app")
+
+
+async def test_one_login_serves_every_call(secured: LocalEtcd) -> None:
+    """The password is checked once, for a token; v2 checked it (bcrypt) on every call."""
+    async with as_user(secured, *ROOT) as root:
+        await root.write("/login/k", "v")
+        token = root._backend._gateway.tokens.token  # type: ignore[attr-defined]
+        assert token
+        for _ in range(5):
+            await root.read("/login/k")
+        assert root._backend._gateway.tokens.token == token  # type: ignore[attr-defined]
