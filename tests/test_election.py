@@ -14,10 +14,10 @@ from aio_etcd.election import Election
 
 
 async def test_candidates_lead_in_turn_and_observers_see_each_change_once(
-    etcd_server: LocalEtcd,
+    server: LocalEtcd, api: str
 ) -> None:
     name = uuid.uuid4().hex
-    clients = [etcd.Client(port=etcd_server.port) for _ in range(4)]
+    clients = [etcd.Client(port=server.port, api=api) for _ in range(4)]
     try:
         watcher = Election(clients[3], name, ttl=2)
         assert await watcher.leader() is None
@@ -70,10 +70,10 @@ async def test_candidates_lead_in_turn_and_observers_see_each_change_once(
 
 
 async def test_a_campaign_that_times_out_or_is_cancelled_leaves_the_queue(
-    etcd_server: LocalEtcd,
+    server: LocalEtcd, api: str
 ) -> None:
     name = uuid.uuid4().hex
-    async with etcd.Client(port=etcd_server.port) as client:
+    async with etcd.Client(port=server.port, api=api) as client:
         leader = Election(client, name)
         assert await leader.campaign("first")
         rival = Election(client, name)
@@ -111,10 +111,10 @@ def test_bad_arguments_are_refused() -> None:
 
 
 async def test_resigning_ends_wait_lost_and_on_lost_can_be_given_in_advance(
-    etcd_server: LocalEtcd,
+    server: LocalEtcd, api: str
 ) -> None:
     name = uuid.uuid4().hex
-    async with etcd.Client(port=etcd_server.port) as client:
+    async with etcd.Client(port=server.port, api=api) as client:
         election = Election(client, name)
         called: list[str] = []
         election.on_lost(lambda: called.append("lost"))  # before campaign()
@@ -134,10 +134,10 @@ async def test_resigning_ends_wait_lost_and_on_lost_can_be_given_in_advance(
 
 
 async def test_after_losing_the_lead_a_candidate_campaigns_again_without_resigning(
-    etcd_server: LocalEtcd,
+    server: LocalEtcd, api: str
 ) -> None:
     name = uuid.uuid4().hex
-    async with etcd.Client(port=etcd_server.port) as client:
+    async with etcd.Client(port=server.port, api=api) as client:
         election = Election(client, name)
         observed: list[str | None] = []
 
@@ -175,9 +175,9 @@ async def test_after_losing_the_lead_a_candidate_campaigns_again_without_resigni
         assert observed == [None, "a", None, "b", "a", None]
 
 
-async def test_fencing_tokens_grow_with_every_leader(etcd_server: LocalEtcd) -> None:
+async def test_fencing_tokens_grow_with_every_leader(server: LocalEtcd, api: str) -> None:
     name = uuid.uuid4().hex
-    async with etcd.Client(port=etcd_server.port) as client:
+    async with etcd.Client(port=server.port, api=api) as client:
         tokens: list[int | None] = []
         for value in ("a", "b", "a"):
             election = Election(client, name)
@@ -189,9 +189,9 @@ async def test_fencing_tokens_grow_with_every_leader(etcd_server: LocalEtcd) -> 
         assert known == sorted(known) and len(set(known)) == 3
 
 
-async def test_a_name_may_be_a_path_nesting_under_another(etcd_server: LocalEtcd) -> None:
+async def test_a_name_may_be_a_path_nesting_under_another(server: LocalEtcd, api: str) -> None:
     top = uuid.uuid4().hex
-    async with etcd.Client(port=etcd_server.port) as client:
+    async with etcd.Client(port=server.port, api=api) as client:
         # "0" sorts before every in-order key of the outer election's queue.
         db = Election(client, f"{top}/0", ttl=5)
         assert db.path.endswith(f"/{top}/0")

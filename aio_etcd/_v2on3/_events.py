@@ -7,8 +7,11 @@ One watch is one HTTP stream (etcd 3.4 and 3.5 through the JSON gateway, as they
   ``WithRequireLeader``: a member that loses its leader ends the stream). Its first message
   (``created``) carries the store's revision, the stream's ``etcd_index``.
 - A recursive watch of ``K`` covers ``[K, K0)`` (``0`` follows ``/``) and keeps ``K`` and
-  the keys below ``K/``; a key watch covers ``K`` and its directory marker ``K/``. Names
-  starting with ``_`` below a recursively watched key are hidden, as v2 hides them.
+  the keys below ``K/``; a key watch covers ``K`` and its directory marker ``K/``. When the
+  user may not read all of that range, the watch covers ``K`` alone, or ``[K/, K0)``: the
+  v2 permissions ``K`` and ``K/*`` allow these watches. Names
+  starting with ``_`` below a recursively watched key are hidden, as v2 hides them. A
+  marker written again (each append does, in the same transaction) is no change.
 - A v3 stream replays history and goes on (``ends_after_history`` is false). One revision
   may hold several events (a transaction, a range delete): each event says whether more of
   its revision follow (``revision_continues``), so that the watch resumes mid-revision.
@@ -30,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from .._aio import bounded
 from .._backend import EventStream
@@ -48,6 +51,7 @@ from ..models.result import Action
 from ..models.v3.kv import KeyValue
 from ..models.v3.lease import LeaseTimeToLiveRequest, LeaseTimeToLiveResponse
 from ..models.v3.watch import WatchCreateRequest, WatchEvent, WatchRequest, WatchResponse
+from ._tree import file_node, text
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +87,7 @@ async def open_watch(
         prev_kv=True,
     )
     request = WatchRequest(create_request=create)
-    renewed = False
+    renewed = narrowed = False
     while True:
         opened = gateway.stream(
             endpoint, "watch", request, WatchResponse, timeout=timeout, headers=REQUIRE_LEADER
@@ -108,11 +112,13 @@ async def open_watch(
                     messages,
                     first,
                     key=key,
-                    below=below.decode(errors="replace"),
+                    below=text(below),
                     recursive=recursive,
                     single=not stream,
                 )
                 return
+        if first.compact_revision:
+            raise _compacted(key, endpoint, first.compact_revision, first.header.revision or None)
         reason = first.cancel_reason or "no reason given"
         refused = any(marker in reason.lower() for marker in AUTH_REFUSED)
         tokens = gateway.tokens
@@ -121,6 +127,14 @@ async def open_watch(
             renewed = True
             _, generation = tokens.headers()
             await tokens.renew(endpoint, gateway.authenticate, timeout, generation)
+            continue
+        if refused and not narrowed:
+            # The user may read the key, or the tree, and not their neighbours in the
+            # range (v2 permissions: "K" alone, or "K/*"): the key alone, or the keys
+            # below ``K/``.
+            narrowed = True
+            narrow = {"key": below} if recursive else {"range_end": b""}
+            request = WatchRequest(create_request=create.model_copy(update=narrow))
             continue
         payload = ErrorPayload(error_code=110 if refused else None, message=reason, cause=key)
         if refused:
@@ -183,17 +197,19 @@ class _V3EventStream:
                 if last:
                     self.progress_index = max(self.progress_index or 0, last)
                 continue
-            actions = await self._actions(events)
-            for position, (event, action) in enumerate(zip(events, actions, strict=True)):
+            ttls = await self._ttls(events)
+            for position, event in enumerate(events):
                 follows = events[position + 1] if position + 1 < len(events) else None
                 continues = follows is not None and follows.revision == event.revision
-                self._pending.append((self._result(event, action), continues))
+                self._pending.append((self._result(event, ttls), continues))
         result, self.revision_continues = self._pending.popleft()
         self._given += 1
         return result
 
     def _wanted(self, event: WatchEvent) -> bool:
-        name = event.kv.key.decode(errors="replace")
+        name = text(event.kv.key)
+        if event.type == "PUT" and event.kv.version > 1 and name.endswith("/"):
+            return False  # a directory marker written again: bookkeeping of an append
         if name in (self._key, self._below):
             return True
         if not self._recursive or not name.startswith(self._below):
@@ -201,26 +217,19 @@ class _V3EventStream:
         # v2 hides names starting with "_" below a recursively watched directory.
         return not any(part.startswith("_") for part in name[len(self._below) :].split("/"))
 
-    async def _actions(self, events: Sequence[WatchEvent]) -> list[Action]:
-        leases = {
+    async def _ttls(self, events: Sequence[WatchEvent]) -> dict[int, int]:
+        """Seconds left of the leases of ``events``' keys (-1: the lease is gone), one
+        ``lease/timetolive`` each, concurrently; leases etcd would not tell about are left
+        out."""
+        leases = {event.kv.lease for event in events if event.kv.lease} | {
             event.prev_kv.lease
             for event in events
             if event.type == "DELETE" and event.prev_kv is not None and event.prev_kv.lease
         }
-        gone = dict(zip(leases, await asyncio.gather(*map(self._lease_gone, leases)), strict=True))
-        actions: list[Action] = []
-        for event in events:
-            if event.type == "PUT":
-                actions.append("create" if event.kv.version == 1 else "set")
-            elif event.prev_kv is not None and gone.get(event.prev_kv.lease, False):
-                actions.append("expire")
-            else:
-                actions.append("delete")
-        return actions
+        found = await asyncio.gather(*map(self._ttl, leases))
+        return {lease: ttl for lease, ttl in zip(leases, found, strict=True) if ttl is not None}
 
-    async def _lease_gone(self, lease: int) -> bool:
-        """Whether ``lease`` no longer exists: then the delete was (most likely) its expiry.
-        A user's delete followed by a revoke of the lease reads the same way."""
+    async def _ttl(self, lease: int) -> int | None:
         try:
             reply = await self._gateway.call_on(
                 self._endpoint,
@@ -232,20 +241,27 @@ class _V3EventStream:
         except EtcdConnectionFailed:
             raise  # the member went away: the watch goes on elsewhere, from this event
         except EtcdException:
-            return False  # not allowed to ask: a delete is what etcd reported
-        return reply.ttl == -1
+            return None  # not allowed to ask
+        return reply.ttl
 
-    def _result(self, event: WatchEvent, action: Action) -> EtcdResult:
+    def _result(self, event: WatchEvent, ttls: Mapping[int, int]) -> EtcdResult:
         before = event.prev_kv
+        action: Action
         if event.type == "PUT":
-            node = _node(event.kv, with_value=True)
+            action = "create" if event.kv.version == 1 else "set"
+            node = _node(event.kv, ttls)
         else:
-            node = _node(event.kv, with_value=False)
+            # A deleted key whose lease is gone most likely expired with it (a user's
+            # delete followed by a revoke of the lease reads the same way).
+            lost = before is not None and before.lease and ttls.get(before.lease) == -1
+            action = "expire" if lost else "delete"
+            node = _node(event.kv, {})
+            node.value = None
             node.created_index = before.create_revision if before is not None else 0
         return EtcdResult(
             action=action,
             node=node,
-            prev_node=None if before is None else _node(before, with_value=True),
+            prev_node=None if before is None else _node(before, ttls),
             etcd_index=self.etcd_index,
             raft_term=self._raft_term,
             cluster_id=self._cluster_id,
@@ -253,18 +269,7 @@ class _V3EventStream:
 
     def _canceled(self, message: WatchResponse) -> EtcdException:
         if message.compact_revision:
-            current = self.etcd_index
-            why = (
-                f"etcd compacted its history up to revision {message.compact_revision}, past "
-                f"where the watch of {self._key!r} was ({self._endpoint})"
-            )
-            payload = ErrorPayload(
-                error_code=401, message="The event in requested index is outdated and cleared",
-                cause=why, index=current,
-            )  # fmt: skip
-            return EtcdCompacted(
-                why, payload, status=200, compact_revision=message.compact_revision
-            )
+            return _compacted(self._key, self._endpoint, message.compact_revision, self.etcd_index)
         reason = message.cancel_reason or "no reason given"
         return EtcdException(
             f"etcd canceled the watch of {self._key!r}: {reason} ({self._endpoint})",
@@ -273,9 +278,27 @@ class _V3EventStream:
         )
 
 
-def _node(kv: KeyValue, *, with_value: bool) -> EtcdNode:
+def _compacted(
+    key: str, endpoint: str, compact_revision: int, current: int | None
+) -> EtcdCompacted:
+    """etcd compacted away revisions the watch of ``key`` was to report: v2's 401, with the
+    store's revision when the watch began as the index."""
+    why = (
+        f"etcd compacted its history up to revision {compact_revision}, past where the "
+        f"watch of {key!r} was ({endpoint})"
+    )
+    payload = ErrorPayload(
+        error_code=401,
+        message="The event in requested index is outdated and cleared",
+        cause=why,
+        index=current,
+    )
+    return EtcdCompacted(why, payload, status=200, compact_revision=compact_revision)
+
+
+def _node(kv: KeyValue, ttls: Mapping[int, int]) -> EtcdNode:
     """A v2 node of ``kv``: a directory marker ``D/`` is the directory ``D``."""
-    name = kv.key.decode(errors="replace")
+    name = text(kv.key)
     if name.endswith("/") and len(name) > 1:
         return EtcdNode(
             key=name[:-1],
@@ -283,9 +306,4 @@ def _node(kv: KeyValue, *, with_value: bool) -> EtcdNode:
             modified_index=kv.mod_revision,
             created_index=kv.create_revision,
         )
-    return EtcdNode(
-        key=name,
-        value=kv.value.decode(errors="replace") if with_value else None,
-        modified_index=kv.mod_revision,
-        created_index=kv.create_revision,
-    )
+    return file_node(name, kv, ttls)

@@ -69,9 +69,7 @@ async def test_every_key_of_one_transaction_is_delivered(
     assert [e.modified_index for e in events] == [together] * 3 + [alone]
 
 
-async def test_a_recursive_delete_gives_one_event_per_key(
-    client: etcd.Client, prefix: str
-) -> None:
+async def test_a_recursive_delete_gives_one_event_per_key(client: etcd.Client, prefix: str) -> None:
     await client.write(f"{prefix}/d/x", "1")
     await client.write(f"{prefix}/d/sub", None, dir=True)
     await client.write(f"{prefix}/d/y", "2")
@@ -210,8 +208,10 @@ async def test_a_refresh_with_the_same_ttl_wakes_no_watcher(
         assert refreshed.modified_index == written.modified_index
         await asyncio.sleep(0.3)
         assert not waiting.done()
-        changed = await client.write(key, "w")
+        changed = await client.write(key, "w", ttl=20)
         (event,) = await asyncio.wait_for(waiting, 10)
+    # The event's TTL is its lease's (timetolive counts whole seconds down).
+    assert event.ttl in (19, 20) and event.expiration is not None
     assert (event.action, event.modified_index, event.value) == ("set", changed.modified_index, "w")
     assert event.prev_node is not None and event.prev_node.value == "v"
 
@@ -262,3 +262,53 @@ async def test_one_shot_watches_and_events_of_others_keys(
     assert (first.action, first.key, first.value) == ("create", f"{prefix}/k", "\ufffdbytes")
     assert second.key == f"{prefix}/k" and second.etcd_index is not None
     assert second.modified_index > second.etcd_index
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[LocalEtcd]:
+    """An etcd without v2 of this module's own, for auth (turned on by the test)."""
+    with LocalEtcd(name="events-auth", enable_v2=False) as server:
+        yield server
+
+
+async def test_watches_follow_the_user_s_permissions(secured: LocalEtcd, prefix: str) -> None:
+    async with etcd.Etcd3Client(port=secured.port) as admin:
+        await admin.auth.user_add("root", "root-pw")
+        await admin.auth.user_grant_role("root", "root")
+        await admin.auth.role_add("reader")
+        # As the v2 permissions "<prefix>/mine" and "<prefix>/tree/*" would say.
+        await admin.auth.role_grant_permission("reader", f"{prefix}/mine", perm_type="READ")
+        await admin.auth.role_grant_permission(
+            "reader", f"{prefix}/tree/", prefix=True, perm_type="READ"
+        )
+        await admin.auth.user_add("reader", "reader-pw")
+        await admin.auth.user_grant_role("reader", "reader")
+        await admin.auth.enable()
+    async with (
+        etcd.Client(port=secured.port, api="v3", username="reader", password="reader-pw") as client,
+        etcd.Etcd3Client(port=secured.port, username="root", password="root-pw") as root,
+    ):
+        try:
+            with pytest.raises(etcd.EtcdInsufficientPermissions) as caught:
+                await client.watch(f"{prefix}/other", timeout=5)
+            assert "permission denied" in str(caught.value).lower()
+            with pytest.raises(etcd.EtcdInsufficientPermissions):
+                async with client.watch_iter(f"{prefix}/other", recursive=True) as watch:
+                    await asyncio.wait_for(take(watch, 1), 5)
+            async with (
+                client.watch_iter(f"{prefix}/mine") as mine,
+                client.watch_iter(f"{prefix}/tree", recursive=True) as tree,
+            ):
+                watching = asyncio.gather(take(mine, 1), take(tree, 1))
+                await asyncio.sleep(0.3)
+                await root.put(f"{prefix}/mine", "m")
+                await root.put(f"{prefix}/tree/leaf", "t")
+                ((own,), (below,)) = await asyncio.wait_for(watching, 10)
+            assert (own.key, own.value, below.key, below.value) == (
+                f"{prefix}/mine",
+                "m",
+                f"{prefix}/tree/leaf",
+                "t",
+            )
+        finally:
+            await root.auth.disable()
