@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ._client import Client
-from ._exceptions import EtcdValueError
+from ._exceptions import EtcdKeyNotFound, EtcdValueError
 from ._v3._args import prefix_end
 from ._v3._client import Etcd3Client
 from ._v3._kv import CreateRevision, Op
@@ -58,6 +58,8 @@ PAGE = 2000
 """Keys per range read of the target."""
 REPORT_EVERY = 1.0
 """Seconds between progress lines."""
+RENEW_EVERY = 5.0
+"""Seconds between two checks of the TTLs while syncing (v2 refreshes send no event)."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,7 @@ async def keep_syncing(
     index: int,
     stop: asyncio.Event | None = None,
     progress: Progress | None = None,
+    renew_every: float | None = RENEW_EVERY,
 ) -> SyncReport:
     """Apply every change of the v2 tree at ``prefix`` from v2 index ``index`` on to the
     v3 copy, until ``stop`` is set (or the call is cancelled); then return.
@@ -339,12 +342,15 @@ async def keep_syncing(
     whole subtree for a directory). When the watch falls out of v2's history (its last
     1000 changes), the tree is read again and compared, extra keys deleted.
 
-    Note: v2 does not tell watchers about ``refresh=True`` writes (etcd ``v2store``), so
-    TTLs refreshed that way are not carried over; run :func:`migrate` again to renew them.
+    v2 tells no watcher about ``refresh=True`` writes (etcd ``v2store``: not even in its
+    history), so every ``renew_every`` seconds the tree is read again (one v2 read) and a
+    key whose v2 TTL has more seconds left than its v3 lease gets a new lease, its value
+    untouched.
 
     Args:
         index: the first v2 index to apply, e.g. ``report.index + 1`` of :func:`migrate`.
         stop: set it to end; a change being applied is finished first.
+        renew_every: seconds between two checks of the TTLs; ``None``: never.
 
     Raises:
         EtcdConnectionFailed: v2 could not be reached for the client's watch retry window.
@@ -358,6 +364,16 @@ async def keep_syncing(
     started = last = time.monotonic()
     counted = 0
 
+    until: dict[str, float] = {}
+    """When each leased v3 key's lease ends, as far as we know (monotonic seconds)."""
+
+    async def renew() -> None:
+        while renew_every is not None:
+            await asyncio.sleep(renew_every)
+            renewed = await _renew(source, target, path, until, lock)
+            if renewed:
+                say(f"renewed the leases of {renewed} keys refreshed in v2")
+
     async def pump() -> None:
         nonlocal last, counted
         async with source.watch_iter(path, recursive=True, index=index, resync=True) as changes:
@@ -368,8 +384,9 @@ async def keep_syncing(
                     if event.snapshot:
                         report.resyncs += 1
                         await _resync(target, path, event, say)
+                        until.clear()  # the next check asks etcd again
                     else:
-                        await _apply(target, path, event)
+                        await _apply(target, path, event, until)
                     report.changes += 1
                     # A snapshot reflects the store at its etcd_index; an event, its own index.
                     at = (event.etcd_index or 0) if event.snapshot else event.modified_index
@@ -385,17 +402,19 @@ async def keep_syncing(
 
     say(f"syncing changes from v2 index {index} under {path}; stop with Ctrl-C")
     worker = asyncio.create_task(pump())
+    renewer = asyncio.create_task(renew())
     waiter = asyncio.create_task(ended.wait())
     try:
-        await asyncio.wait({worker, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({worker, renewer, waiter}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
-        if not worker.done():
-            async with lock:  # never cut a change in half
-                worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
-    if not worker.cancelled() and (failure := worker.exception()) is not None:
-        raise failure
+        async with lock:  # never cut a change in half
+            worker.cancel()
+            renewer.cancel()
+        await asyncio.gather(worker, renewer, return_exceptions=True)
+    for task in (worker, renewer):
+        if not task.cancelled() and (failure := task.exception()) is not None:
+            raise failure
     elapsed = time.monotonic() - started
     say(f"stopped syncing at v2 index {report.index}: {report.changes} changes in {elapsed:.1f}s")
     return report
@@ -473,8 +492,10 @@ async def _gather_all(calls: Iterable[Awaitable[None]]) -> None:
             task.cancel()
 
 
-async def _apply(target: Etcd3Client, prefix: str, event: EtcdResult) -> None:
-    """One v2 change, as one transaction."""
+async def _apply(
+    target: Etcd3Client, prefix: str, event: EtcdResult, until: dict[str, float]
+) -> None:
+    """One v2 change, as one transaction; ``until`` learns when a new lease ends."""
     node = event.node
     key = node.key
     if event.action in ("delete", "compareAndDelete", "expire"):
@@ -486,14 +507,65 @@ async def _apply(target: Etcd3Client, prefix: str, event: EtcdResult) -> None:
         if node_dir:
             ops.append(Op.delete_prefix(key.rstrip("/") + "/"))
         await target.transaction([], ops)
+        for gone in [k for k in until if k == key or (node_dir and _below(k, key))]:
+            del until[gone]
         return
     entry_key = key.rstrip("/") + "/" if node.dir else key
     lease = None
     if node.ttl is not None:
-        lease = (await target.grant_lease(max(1, node.ttl))).id
+        granted = await target.grant_lease(max(1, node.ttl))
+        lease = granted.id
+        until[entry_key] = time.monotonic() + granted.ttl
     ops = [_marker(parent) for parent in _parents(key, prefix)]
     ops.append(Op.put(entry_key, "" if node.dir else node.value or "", lease=lease))
     await target.transaction([], ops)
+
+
+async def _renew(
+    source: Client,
+    target: Etcd3Client,
+    prefix: str,
+    until: dict[str, float],
+    lock: asyncio.Lock,
+) -> int:
+    """Give a new lease to each v3 key whose v2 TTL outlasts its lease (v2 refreshed it);
+    how many got one."""
+    try:
+        _, entries = await read_v2(source, prefix)
+    except EtcdKeyNotFound:
+        return 0
+    leased = {key: entry for key, entry in entries.items() if entry.ttl is not None}
+    unknown = [key for key in leased if key not in until]
+    if unknown:
+        current = await read_v3(target, prefix)
+        found = {key: current[key].lease for key in unknown if key in current}
+        left = await _time_left(target, set(found.values()) - {0})
+        now = time.monotonic()
+        for key, lease in found.items():
+            until[key] = now + left.get(lease, -1)
+    now = time.monotonic()
+    stale = [
+        (key, entry)
+        for key, entry in leased.items()
+        if entry.ttl is not None and entry.ttl > until.get(key, now) - now + TTL_SLACK
+    ]
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(key: str, entry: Entry) -> None:
+        assert entry.ttl is not None
+        async with gate:
+            granted = await target.grant_lease(entry.ttl)
+        async with lock:
+            try:  # the value as it is now, which an event may have changed
+                await target.put(key, b"", ignore_value=True, lease=granted.id)
+            except EtcdKeyNotFound:
+                if key not in until:  # deleted in v2 since it was read
+                    return
+                await target.put(key, entry.value, lease=granted.id)  # the lease ran out
+            until[key] = time.monotonic() + granted.ttl
+
+    await _gather_all(one(key, entry) for key, entry in stale)
+    return len(stale)
 
 
 async def _resync(target: Etcd3Client, prefix: str, snapshot: EtcdResult, say: Progress) -> None:

@@ -368,21 +368,31 @@ async def test_keep_syncing_as_a_library_call_stops_when_told(
     ):
         r = f"/sync-{uuid.uuid4().hex[:8]}"
         await source.write(f"{r}/a", "1")
+        await source.write(f"{r}/session", "alive", ttl=6)
         report = await migrate(source, target, r)
         stop = asyncio.Event()
         task = asyncio.create_task(
-            keep_syncing(source, target, r, index=report.index + 1, stop=stop)
+            keep_syncing(source, target, r, index=report.index + 1, stop=stop, renew_every=0.2)
         )
         await source.write(f"{r}/a", "2")
         await source.write(f"{r}/b/c", "3")
+        await source.refresh(f"{r}/session", ttl=100)  # v2 tells no watcher of this
 
         async def caught_up() -> bool:
-            return await v3_keys(target, r) == {
-                f"{r}/": ("", 0),
-                f"{r}/a": ("2", 0),
-                f"{r}/b/": ("", 0),
-                f"{r}/b/c": ("3", 0),
-            }
+            found = await v3_keys(target, r)
+            session = found.pop(f"{r}/session", ("", 0))
+            left = (await target.get_lease_info(session[1])).ttl if session[1] else -1
+            return (
+                left > 50
+                and session[0] == "alive"
+                and found
+                == {
+                    f"{r}/": ("", 0),
+                    f"{r}/a": ("2", 0),
+                    f"{r}/b/": ("", 0),
+                    f"{r}/b/c": ("3", 0),
+                }
+            )
 
         await eventually(caught_up)
         stop.set()
