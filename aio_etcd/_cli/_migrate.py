@@ -6,6 +6,7 @@ the target and wires SIGINT/SIGTERM to the end of ``--keep-syncing``.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -36,9 +37,9 @@ The target's TLS files and credentials default to the source's (the global flags
 password comes from ${TARGET_PASSWORD_ENV} or a prompt.
 
 exit codes: 0 done (or nothing to change; with --keep-syncing, stopped by SIGINT or
-SIGTERM), 1 bad arguments, 2 etcd unreachable, 3 bad credentials, 4 error from etcd (e.g.
-no v2 API at the source, or nothing at --prefix), {EXIT_DIFFERENT} --verify found
-differences (listed on stdout), 130 interrupted before the copy ended.
+SIGTERM), 1 bad arguments, 2 etcd unreachable, 3 bad credentials, 4 error from etcd
+(e.g. no v2 API at the source, or nothing at --prefix), {EXIT_DIFFERENT} --verify found differences
+(listed on stdout), 130 interrupted before the copy ended.
 """
 
 
@@ -50,14 +51,21 @@ def register(commands: Registry) -> None:
         description=DESCRIPTION,
         bounded=False,
     )
-    parser.add_argument("--prefix", default="/", help="the v2 key or directory to copy")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the paragraphs
+    parser.add_argument(
+        "--prefix", default="/", help="the v2 key or directory to copy (default: /, all)"
+    )
     parser.add_argument(
         "--target-endpoints", metavar="URLS", help="client URLs of the v3 target cluster"
     )
-    parser.add_argument("--target-ca-file", metavar="FILE")
-    parser.add_argument("--target-cert-file", metavar="FILE")
-    parser.add_argument("--target-key-file", metavar="FILE")
-    parser.add_argument("--target-username", metavar="USER[:PASSWORD]")
+    parser.add_argument("--target-ca-file", metavar="FILE", help="default: --ca-file")
+    parser.add_argument("--target-cert-file", metavar="FILE", help="default: --cert-file")
+    parser.add_argument("--target-key-file", metavar="FILE", help="default: --key-file")
+    parser.add_argument(
+        "--target-username",
+        metavar="USER[:PASSWORD]",
+        help=f"default: --username; the password from ${TARGET_PASSWORD_ENV} or a prompt",
+    )
     parser.add_argument("--dry-run", action="store_true", help="compare and report only")
     parser.add_argument(
         "--verify",
