@@ -156,8 +156,10 @@ async def test_copy_into_the_same_etcd_then_again_changes_nothing(
     assert lines[-1].startswith("nothing to change")
 
 
-def cli(*args: str, server: LocalEtcd) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL_")}
+def cli(
+    *args: str, server: LocalEtcd, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL_")} | (env or {})
     return subprocess.run(
         [*CLI, "--endpoints", server.client_url, "migrate", *args],
         capture_output=True,
@@ -270,6 +272,30 @@ def test_cli_refuses_bad_arguments_and_a_source_without_v2(
     no_v2 = cli("--prefix", "/anything", server=etcd3_server)
     assert no_v2.returncode == 4, no_v2.stderr
     assert "serves no etcd v2 API" in no_v2.stderr and len(no_v2.stderr.splitlines()) == 1
+
+
+def test_cli_authenticates_to_the_target(etcd_server: LocalEtcd) -> None:
+    """A target with auth on: its credentials from ``--target-username`` and
+    ``$ETCDCTL_TARGET_PASSWORD``; none given is a bad-credentials exit."""
+    password = "t4rget-pw"
+
+    async def prepare(port: int) -> str:
+        async with etcd.Etcd3Client(port=port) as anonymous:
+            await anonymous.auth.user_add("root", password)
+            await anonymous.auth.user_grant_role("root", "root")
+            await anonymous.auth.enable()
+        async with etcd.Client(port=etcd_server.port) as source:
+            return (await build(source)).root
+
+    with LocalEtcd(name="migrate-auth", enable_v2=False) as secured:
+        root = asyncio.run(prepare(secured.port))
+        target = ("--prefix", root, "--target-endpoints", secured.client_url)
+        refused = cli(*target, server=etcd_server)
+        assert refused.returncode == 3, refused.stderr
+        env = {"ETCDCTL_TARGET_PASSWORD": password}
+        done = cli(*target, "--target-username", "root", "--verify", server=etcd_server, env=env)
+        assert done.returncode == 0, done.stderr
+        assert "verify: the" in done.stderr
 
 
 class Syncing:
