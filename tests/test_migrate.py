@@ -38,7 +38,7 @@ ODD_NAMES = (
     "amp&eq=",
     "ключ",
     "日本語",
-    "long-" + "x" * 400,
+    "long-" + "x" * 1000,
 )
 ODD_VALUES = ("a b+c;d&e=f%", "ü €", "line1\nline2", "", "?#%+;", "x" * 2000)
 
@@ -464,3 +464,29 @@ async def test_client_on_v3_reads_the_copy_as_v2_read_the_original(
             assert (await on_v3.read(key)).dir
         with pytest.raises(etcd.EtcdKeyNotFound):
             await on_v3.read(f"{tree.root}/_hidden")
+
+
+async def test_the_whole_store_by_default() -> None:
+    """No prefix: everything v2 lists, from the root (which has no marker)."""
+    with LocalEtcd(name="migrate-root") as server:
+        async with (
+            etcd.Client(port=server.port) as source,
+            etcd.Etcd3Client(port=server.port) as target,
+            etcd.Client(port=server.port, api="v3") as on_v3,
+        ):
+            tree = await build(source)
+            await source.write("/top", "level")
+            await source.write("/_top_hidden", "h")
+            report = await migrate(source, target)
+            assert report.created == len(tree.v3()) + 1
+            assert await verify(source, target) == []
+            assert {k: v for k, (v, _) in (await v3_keys(target, "/")).items()} == {
+                **tree.v3(),
+                "/top": "level",
+            }
+            original = await source.read("/", recursive=True, sorted=True)
+            copy = await on_v3.read("/", recursive=True, sorted=True)
+            assert [n.key for n in copy.node.get_subtree()] == [
+                n.key for n in original.node.get_subtree()
+            ]
+            assert (await migrate(source, target)).summary().startswith("nothing to change")
