@@ -1,9 +1,9 @@
 """What a protocol backend does for the client.
 
 The client turns each documented call into a typed request and hands it, with the endpoint
-the failover policy chose and the time left, to a backend. The v2 HTTP API is the only
-backend today (``_v2``); a backend for etcd's v3 JSON gateway would implement the same
-methods, and the client's calls would not change.
+the failover policy chose and the time left, to a backend: ``_v2`` speaks etcd's v2 HTTP
+API, ``_v2on3`` runs the same calls on its v3 JSON gateway (``Client(api="v3")``). The
+client's calls do not change with the backend.
 """
 
 from __future__ import annotations

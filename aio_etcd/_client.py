@@ -113,7 +113,8 @@ class Client:
                 through one are not seen through the other, so nothing switches by
                 itself. On v3 a path is the v3 key of the same bytes (``etcdctl get``
                 sees it); TTLs are leases, no shorter than the server's minimum; a
-                directory cannot have a TTL; ``leader_stats()``, ``store_stats()`` and the
+                directory cannot have a TTL; ``username`` and ``password`` log in once,
+                for a token; ``leader_stats()``, ``store_stats()`` and the
                 ``guest`` role have no v3 equivalent and raise
                 :class:`~aio_etcd.EtcdAPIUnavailable`; watch events of other clients'
                 writes carry inferred actions. See the docs' page "etcd v2 and v3"
@@ -228,8 +229,6 @@ class Client:
             raise EtcdValueError("ca_cert, cert and ssl_context need protocol='https'")
         self._username = username
         authorization = basic_auth(username, password)  # checks both, for either API
-        # v3: a token from auth/authenticate instead of a password on every request.
-        tokens = TokenManager(username, password) if api == "v3" else None
         if transport is None:
             transport = LeanTransport(per_host_pool_size=pool_size, ssl_context=tls)
         policy = retry_policy if retry_policy is not None else RetryPolicy()
@@ -251,7 +250,9 @@ class Client:
         )
         # The one place the API is chosen: everything else speaks to a Backend.
         self._backend: Backend
-        if tokens is not None:
+        if api == "v3":
+            # A token from auth/authenticate instead of the password on every request.
+            tokens = TokenManager(username, password)
             gateway = Gateway(
                 transport, self._failover, read_timeout=self._read_timeout, tokens=tokens
             )

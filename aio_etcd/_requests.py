@@ -1,8 +1,8 @@
 """The typed requests every documented call is turned into.
 
-They hold validated values and say nothing about the wire: a backend (``_v2`` today) turns
-them into HTTP. Build them through the :class:`~aio_etcd.Client` methods, which check the
-arguments first.
+They hold validated values and say nothing about the wire: a backend (``_v2``, or
+``_v2on3`` for the v3 API) turns them into requests. Build them through the
+:class:`~aio_etcd.Client` methods, which check the arguments first.
 """
 
 from __future__ import annotations

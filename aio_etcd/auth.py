@@ -16,6 +16,12 @@ relying on auth. Each authenticated request costs the server a bcrypt password c
 about 70 ms on etcd 3.4/3.5; anonymous (guest) requests take well under 1 ms.
 
 All calls but :meth:`Auth.get_active` need root's credentials on the client.
+
+On a ``Client(api="v3")`` the same calls manage etcd's v3 users and roles: the user ``root``
+is given the role ``root`` (v3 enables auth only then); a pattern is a v3 key range
+(``/app/*`` the prefix ``/app/``, ``*`` every key); there is no ``guest`` role (calls on it
+raise :class:`~aio_etcd.EtcdAPIUnavailable`): once auth is on, requests without credentials
+are refused. The password is checked once, for a token, not on every request.
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ from ._exceptions import EtcdKeyNotFound, EtcdValueError
 from ._requests import AuthSwitch, RoleCall, UserCall
 from .models import AuthStatus, Role, RoleList, User, UserList
 
-UserOp = Literal["list", "get", "create", "password", "grant", "revoke", "delete"]
-RoleOp = Literal["list", "get", "create", "grant", "revoke", "delete"]
+_UserOp = Literal["list", "get", "create", "password", "grant", "revoke", "delete"]
+_RoleOp = Literal["list", "get", "create", "grant", "revoke", "delete"]
 
 __all__ = ["Auth", "EtcdRole", "EtcdUser"]
 
@@ -63,13 +69,6 @@ class _Entity:
         self.client = client
         self.name = name
 
-    async def delete(self) -> None:
-        """Raises EtcdKeyNotFound when there is none."""
-        await self._call("delete")
-
-    async def _call(self, op: Literal["delete"]) -> AuthReply:
-        raise NotImplementedError  # pragma: no cover - each kind has its own
-
 
 class EtcdUser(_Entity):
     """A user: set :attr:`roles` and :attr:`password`, then :meth:`write`."""
@@ -97,6 +96,10 @@ class EtcdUser(_Entity):
         if not password:
             raise EtcdValueError("password must be a non-empty str")
         self._password = password
+
+    async def delete(self) -> None:
+        """Raises EtcdKeyNotFound when there is none."""
+        await self._call("delete")
 
     async def get_names(self) -> list[str]:
         found = await self.client._auth(UserCall(op="list"))
@@ -128,7 +131,7 @@ class EtcdUser(_Entity):
             await self._call("revoke", roles=sorted(revoke))
 
     async def _call(
-        self, op: UserOp, *, password: str | None = None, roles: Sequence[str] = ()
+        self, op: _UserOp, *, password: str | None = None, roles: Sequence[str] = ()
     ) -> AuthReply:
         request = UserCall(op=op, name=self.name, password=password, roles=tuple(roles))
         return await self.client._auth(request)
@@ -175,6 +178,10 @@ class EtcdRole(_Entity):
         for path, permission in acls.items():
             self.grant(path, permission)
 
+    async def delete(self) -> None:
+        """Raises EtcdKeyNotFound when there is none."""
+        await self._call("delete")
+
     async def get_names(self) -> list[str]:
         found = await self.client._auth(RoleCall(op="list"))
         return [role.role for role in found.roles] if isinstance(found, RoleList) else []
@@ -204,7 +211,7 @@ class EtcdRole(_Entity):
             await self._call("grant", read=grant[0], write=grant[1])
 
     async def _call(
-        self, op: RoleOp, *, read: Set[str] = frozenset(), write: Set[str] = frozenset()
+        self, op: _RoleOp, *, read: Set[str] = frozenset(), write: Set[str] = frozenset()
     ) -> AuthReply:
         request = RoleCall(
             op=op, name=self.name, read=tuple(sorted(read)), write=tuple(sorted(write))

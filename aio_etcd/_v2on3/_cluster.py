@@ -17,6 +17,7 @@ from .._exceptions import (
     EtcdAPIUnavailable,
     EtcdLeaderElectionInProgress,
     EtcdMemberNotFound,
+    EtcdValueError,
 )
 from .._v3._errors import error_for_reply, unexpected
 from .._v3._gateway import Gateway
@@ -101,6 +102,14 @@ async def self_stats(gateway: Gateway, endpoint: str, timeout: float | None) -> 
     )
 
 
+def _id(member_id: str) -> int:
+    """A hex member id as the v3 wire's integer."""
+    value = int(member_id, 16)
+    if not 0 < value < 2**64:
+        raise EtcdValueError(f"member_id must be a 64-bit member id, not {member_id!r}")
+    return value
+
+
 def no_leader_stats() -> EtcdAPIUnavailable:
     return EtcdAPIUnavailable(
         "leader_stats() is not available with api='v3': etcd's v3 API has no equivalent of "
@@ -132,7 +141,7 @@ async def update_member(
     peer_urls: Sequence[str],
     timeout: float | None,
 ) -> None:
-    request = v3.MemberUpdateRequest(id=int(member_id, 16), peer_urls=list(peer_urls))
+    request = v3.MemberUpdateRequest(id=_id(member_id), peer_urls=list(peer_urls))
     await gateway.call_on(
         endpoint, "cluster/member/update", request, v3.MemberUpdateResponse, timeout=timeout
     )
@@ -141,7 +150,7 @@ async def update_member(
 async def remove_member(
     gateway: Gateway, endpoint: str, member_id: str, timeout: float | None
 ) -> None:
-    request = v3.MemberRemoveRequest(id=int(member_id, 16))
+    request = v3.MemberRemoveRequest(id=_id(member_id))
     await gateway.call_on(
         endpoint, "cluster/member/remove", request, v3.MemberRemoveResponse, timeout=timeout
     )

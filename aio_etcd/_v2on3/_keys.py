@@ -12,6 +12,7 @@ revisions: ``createdIndex`` is ``create_revision``, ``modifiedIndex`` is ``mod_r
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Sequence
 from typing import TypeVar
@@ -69,6 +70,8 @@ _ERRORS: dict[int, tuple[str, int]] = {
 
 _APPEND_BACKOFF = 0.002
 """Seconds of the first pause (jittered, doubling up to 50 ms) after losing an append race."""
+_TTL_QUERIES = 8
+"""``lease/timetolive`` requests a read of leased keys sends at once."""
 _REFRESH_ATTEMPTS = 5
 """A refresh that needs a new lease re-reads the key when it changed meanwhile, this often."""
 
@@ -283,14 +286,18 @@ class Keys:
     async def _ttls(self, endpoint: str, leases: set[int], deadline: _Deadline) -> dict[int, int]:
         """Seconds left of each lease (one ``lease/timetolive`` each, concurrently)."""
 
+        # A few at a time: each one in flight holds a connection of its own.
+        gate = asyncio.Semaphore(_TTL_QUERIES)
+
         async def one(lease: int) -> tuple[int, int]:
-            reply = await self._call(
-                endpoint,
-                "lease/timetolive",
-                LeaseTimeToLiveRequest(id=lease),
-                LeaseTimeToLiveResponse,
-                deadline,
-            )
+            async with gate:
+                reply = await self._call(
+                    endpoint,
+                    "lease/timetolive",
+                    LeaseTimeToLiveRequest(id=lease),
+                    LeaseTimeToLiveResponse,
+                    deadline,
+                )
             return lease, reply.ttl
 
         return dict(await asyncio.gather(*(one(lease) for lease in leases)))
@@ -318,24 +325,12 @@ class Keys:
 
     async def _read(self, endpoint: str, request: ReadRequest, deadline: _Deadline) -> EtcdResult:
         path = path_of(request.key)
-        serializable = not request.quorum
-        key = key_of(path)
-        start, end = _below(key)
-        listing = _range(start, end, serializable=serializable)
+        txn, probe = _read_txn(path, not request.quorum, self._ancestors)
+        reply = await self._call(endpoint, "kv/txn", txn, TxnResponse, deadline)
         if path == "/":
-            reply = await self._txn(endpoint, deadline, [], [listing])
             kv = None
             below = _kvs(reply, 0)
         else:
-            # Missing: the compares hold, and the probes say why; else the key and below it.
-            probe = _Probe(path, serializable=serializable, ancestors=self._ancestors)
-            reply = await self._txn(
-                endpoint,
-                deadline,
-                [_absent(key), _absent(start, end)],
-                probe.ops[2:],
-                [_range(key, serializable=serializable), listing],
-            )
             if reply.succeeded:
                 raise probe.read(_pad(reply)).missing()
             found = _kvs(reply, 0)
@@ -666,7 +661,9 @@ class Keys:
             )
         elif not is_cad:
             compares.append(_absent(start, end))  # a directory needs dir or recursive
-        reply = await self._txn(endpoint, deadline, compares, deletes, probe.ops)
+        # After the deletes, the ancestor probes: they say why, when nothing was there.
+        success = deletes + probe.ops[2:]
+        reply = await self._txn(endpoint, deadline, compares, success, probe.ops)
         if not reply.succeeded:
             found = probe.read(reply)
             if is_cad:
@@ -678,11 +675,12 @@ class Keys:
             if request.dir and not request.recursive:
                 raise found.error(108)
             raise found.error(102)
-        responses = [op.response_delete_range for op in reply.responses]
+        responses = [op.response_delete_range for op in reply.responses[: len(deletes)]]
         file_kv = responses[0].prev_kvs[0] if responses[0] and responses[0].prev_kvs else None
         rest = [kv for r in responses[1:] if r is not None for kv in r.prev_kvs]
         if file_kv is None and not rest:
-            raise v2_error(100, path, reply.header.revision)
+            probes = reply.model_copy(update={"responses": reply.responses[len(deletes) :]})
+            raise probe.read(_pad(probes)).missing()
         revision = reply.header.revision
         if file_kv is not None:
             prev = file_node(path, file_kv, {})
@@ -700,6 +698,25 @@ class Keys:
             )
             node = EtcdNode(key=path, dir=True, modified_index=revision, created_index=created)
         return self._result(action, node, reply.header, prev)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_txn(path: str, serializable: bool, ancestors: bool) -> tuple[TxnRequest, _Probe]:
+    """The one txn of a read of ``path``: if nothing is there (the compares hold), the probes
+    that say why; else the key and everything below it. Cached: programs read the same keys
+    again and again, and building the models costs more than sending them."""
+    key = key_of(path)
+    start, end = _below(key)
+    listing = _range(start, end, serializable=serializable)
+    probe = _Probe(path, serializable=serializable, ancestors=ancestors)
+    if path == "/":
+        return TxnRequest(success=[listing]), probe
+    txn = TxnRequest(
+        compare=[_absent(key), _absent(start, end)],
+        success=probe.ops[2:],
+        failure=[_range(key, serializable=serializable), listing],
+    )
+    return txn, probe
 
 
 def _kvs(reply: TxnResponse, position: int) -> list[KeyValue]:

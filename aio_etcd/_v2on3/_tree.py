@@ -70,7 +70,7 @@ def directory(
         rest = text(kv.key[len(prefix) :])
         is_marker = rest.endswith("/") or rest == ""
         parts = rest.rstrip("/").split("/") if rest else []
-        if any(not part for part in parts) or (rest.endswith("//")):
+        if any(not part for part in parts) or rest.endswith("//"):
             continue  # not a v2 path: an empty segment
         if any(part.startswith("_") for part in parts):
             continue

@@ -42,3 +42,10 @@ async def test_the_two_stores_are_separate(etcd_server: LocalEtcd, prefix: str) 
         with pytest.raises(etcd.EtcdKeyNotFound):
             await v3.read(f"{prefix}/other")
         assert (await v3.read(f"{prefix}/k")).value == "v3 store"
+
+
+async def test_member_ids_beyond_64_bits_are_refused(client: etcd.Client) -> None:
+    with pytest.raises(etcd.EtcdValueError, match="64-bit"):
+        await client.remove_member("1" + "0" * 16)
+    with pytest.raises(etcd.EtcdKeyNotFound):
+        await client.remove_member("123abc")

@@ -82,6 +82,12 @@ CASES: dict[str, tuple[Call, type[etcd.EtcdException], int]] = {
         102,
     ),
     "delete missing": (lambda c, p: c.delete(f"{p}/none"), etcd.EtcdKeyNotFound, 100),
+    "delete missing, deep": (
+        lambda c, p: c.delete(f"{p}/none/deeper", recursive=True),
+        etcd.EtcdKeyNotFound,
+        100,
+    ),
+    "delete below a file": (lambda c, p: c.delete(f"{p}/file/x"), etcd.EtcdNotDir, 104),
     "delete a directory": (lambda c, p: c.delete(f"{p}/dir"), etcd.EtcdNotFile, 102),
     "delete a full directory": (
         lambda c, p: c.delete(f"{p}/dir", dir=True),
