@@ -3,7 +3,8 @@
 ``python _worker.py CONTENDER SCENARIO CONCURRENCY OPERATIONS PORT``
 
 Contenders: ``aio_etcd`` (this package on its lean HTTP/1.1 transport, the default) and
-``aio_etcd-aiohttp`` (on its aiohttp transport), each given explicitly; ``aio_etcd-v3``
+``aio_etcd-aiohttp`` (on its aiohttp transport), each given explicitly; ``aio_etcd-on-v3``
+(the same documented calls as ``Client(api="v3")``, on etcd's v3 API); ``aio_etcd-v3``
 (its :class:`~aio_etcd.Etcd3Client`, the v3 API over etcd's JSON gateway, on the default
 transport); ``gateway`` (the v3 requests by hand on the lean transport: the floor of any
 client of the JSON gateway); ``aiohttp`` (the
@@ -96,7 +97,7 @@ def documented_ops(client: Any, prefix: str) -> dict[str, Op]:
 
 
 def run_aio_etcd(
-    scenario: str, concurrency: int, operations: int, port: int, *, lean: bool
+    scenario: str, concurrency: int, operations: int, port: int, *, lean: bool, api: str = "v2"
 ) -> dict[str, float]:
     import aio_etcd
 
@@ -105,16 +106,18 @@ def run_aio_etcd(
 
     async def run() -> dict[str, float]:
         prefix = f"/bench/{uuid.uuid4().hex}"
-        async with aio_etcd.Client(port=port, transport=make()) as client:
+        async with aio_etcd.Client(port=port, transport=make(), api=api) as client:
             for i in range(64):
                 await client.write(keys(prefix, i), "0")
             if scenario == "watch":
 
                 async def prepare() -> Callable[[], Awaitable[int]]:
-                    start = v2_index(port)
+                    # v2: the store's next index; v3: the next revision (the same numbers
+                    # on Client(api="v3")).
+                    start = v2_index(port) if api == "v2" else await v3_next(port)
                     return lambda: collect_aio_etcd(client, prefix, start, operations)
 
-                return await watch_events(prepare, "v2", port, prefix, operations)
+                return await watch_events(prepare, api, port, prefix, operations)
 
             op = documented_ops(client, prefix)[scenario]
             return await drive(op, concurrency, operations)
@@ -553,6 +556,14 @@ def v2_index(port: int) -> int:
         return int(reply.headers["X-Etcd-Index"]) + 1
 
 
+async def v3_next(port: int) -> int:
+    """The v3 store's next revision."""
+    import aio_etcd
+
+    async with aio_etcd.Etcd3Client(port=port) as client3:
+        return (await client3.status()).header.revision + 1
+
+
 def v2_start(collect: Callable[[int], Awaitable[int]], port: int) -> Prepare:
     """A v2 watcher from the next index: a slow start misses nothing."""
 
@@ -597,6 +608,7 @@ RUNNERS: dict[str, Callable[[str, int, int, int], dict[str, float]]] = {
     "aio_etcd": lambda *args: run_aio_etcd(*args, lean=True),
     "aio_etcd-aiohttp": lambda *args: run_aio_etcd(*args, lean=False),
     "aio_etcd-v3": run_aio_etcd_v3,
+    "aio_etcd-on-v3": lambda *args: run_aio_etcd(*args, lean=True, api="v3"),
     "gateway": run_gateway_floor,
     "aiohttp": run_aiohttp,
     "aio-etcd-0.4": run_old_aio_etcd,

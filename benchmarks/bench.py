@@ -2,6 +2,7 @@
 
     ./scripts/bench [--rounds 5] [--ops 2000] [--only NAME ...] [--scale | --no-scale]
     ./scripts/bench --v3-only [--rounds 5] [--ops 2000]
+    ./scripts/bench --on-v3 [--rounds 5] [--ops 2000]
 
 Starts etcd 3.5.1 (the ``server`` extra; the v2 API enabled, v3 is always on) on a free
 port. Every figure comes from a fresh process per run (:mod:`_worker`); the contenders take
@@ -11,7 +12,9 @@ under ``benchmarks/`` (the old aio_etcd has this package's import name, and the 
 bring their own dependencies); a client that cannot be installed is left out and said so.
 ``aio_etcd-v3`` (:class:`aio_etcd.Etcd3Client` over etcd's JSON gateway) is measured beside
 aetcd (gRPC) with targets of its own; ``--v3-only`` runs just that comparison, and this
-client's v2 ``get`` at c=32 on the same server for reference. Then one client holds 1,000
+client's v2 ``get`` at c=32 on the same server for reference. ``aio_etcd-on-v3`` runs the
+documented calls as ``Client(api="v3")`` on the same etcd, beside the same calls on v2;
+``--on-v3`` runs just it, ``aio_etcd`` and aetcd. Then one client holds 1,000
 ``watch_iter`` streams on each transport (:mod:`many_watches`). Writes the figures to
 ``benchmarks/results/latest.json`` (``latest-v3.json`` with ``--v3-only``) and, with
 matplotlib (the ``bench`` extra), a bar chart beside it.
@@ -39,6 +42,7 @@ from aio_etcd._server import LocalEtcd
 HERE = Path(__file__).parent
 OURS, OURS_AIOHTTP, FLOOR = "aio_etcd", "aio_etcd-aiohttp", "aiohttp"
 OURS_V3, GATEWAY = "aio_etcd-v3", "gateway"
+ON_V3 = "aio_etcd-on-v3"  # the documented calls as Client(api="v3")
 OLD_AIO, OLD_SYNC = "aio-etcd-0.4", "python-etcd"
 AETCD, ETCD_CLIENT, K3ETCD = "aetcd", "etcd-client-py", "k3etcd"
 # Contender -> (its virtualenv under benchmarks/, what to install there); None: this one.
@@ -46,6 +50,7 @@ SIDE: dict[str, tuple[str, list[str]] | None] = {
     OURS: None,
     OURS_AIOHTTP: None,
     OURS_V3: None,
+    ON_V3: None,
     GATEWAY: None,
     FLOOR: None,
     OLD_AIO: (".venv-old", ["aio-etcd==0.4.6.1", "python-etcd==0.4.5"]),
@@ -54,7 +59,8 @@ SIDE: dict[str, tuple[str, list[str]] | None] = {
     ETCD_CLIENT: (".venv-etcdclient", ["etcd-client-py==0.5.1"]),
     K3ETCD: (".venv-k3etcd", ["k3etcd==0.2.3"]),
 }
-API = {OURS_V3: "v3", GATEWAY: "v3", AETCD: "v3", ETCD_CLIENT: "v3"}  # the rest speak v2
+# The rest speak v2.
+API = {OURS_V3: "v3", ON_V3: "v3", GATEWAY: "v3", AETCD: "v3", ETCD_CLIENT: "v3"}
 ONLY_C1 = {K3ETCD}  # blocking, and meant for one caller
 NO_WATCH = {GATEWAY}
 SCENARIOS = [
@@ -80,6 +86,8 @@ V3_TARGETS = [
     ("get c=32", AETCD, 1.2),
     ("*", AETCD, 0.9),
 ]
+# The documented calls on v3 (Client(api="v3")) against the same calls on v2, same server.
+ON_V3_TARGETS = [("get c=32", OURS, 0.8)]
 # --v3-only: contender -> the scenarios it runs (None: all)
 V3_ONLY = {OURS_V3: None, GATEWAY: None, AETCD: None, OURS: {"get c=32"}}
 
@@ -163,9 +171,16 @@ def main() -> None:
         action="store_true",
         help=f"only {OURS_V3}, {GATEWAY} and {AETCD} (and {OURS}'s get c=32)",
     )
+    scale.add_argument(
+        "--on-v3",
+        action="store_true",
+        help=f"only {ON_V3} (Client(api='v3')), {OURS} (v2) and {AETCD}",
+    )
     args = parser.parse_args()
     if args.v3_only:
         args.only, args.no_scale = list(V3_ONLY), True
+    if args.on_v3:
+        args.only, args.no_scale = [OURS, ON_V3, AETCD], True
     raise_fd_limit(4 * args.watches + 256)  # etcd, started below, inherits it
     pythons: dict[str, str] = {}
     missing: list[str] = []
@@ -202,10 +217,10 @@ def main() -> None:
             }
             for name, by_contender in samples.items()
         }
-        report(medians, samples, args.rounds, missing, v2_targets=not args.v3_only)
+        report(medians, samples, args.rounds, missing, v2_targets=not (args.v3_only or args.on_v3))
     if scaled:
         report_scale(scaled)
-    stem = "latest-v3" if args.v3_only else "latest"
+    stem = "latest-v3" if args.v3_only else "latest-on-v3" if args.on_v3 else "latest"
     (results / f"{stem}.json").write_text(
         json.dumps(
             {
@@ -215,6 +230,7 @@ def main() -> None:
                 "medians": medians,
                 "ratios": ratios(samples),
                 "v3_ratios": ratios(samples, OURS_V3),
+                "on_v3_ratios": ratios(samples, ON_V3),
                 "samples": samples,
                 "many_watches": scaled,
             },
@@ -288,10 +304,12 @@ def report(
     v2_targets: bool = True,
 ) -> None:
     ratio_of, v3_ratio_of = ratios(samples), ratios(samples, OURS_V3)
+    on_v3_ratio_of = ratios(samples, ON_V3)
     print(
         f"\nmedians of {rounds} rounds; ratio = {OURS} (lean transport, the default) / "
         "contender in throughput, the median of the rounds' own ratios (>1: faster); "
-        f"v3 ratio: the same for {OURS_V3}.\n"
+        f"v3 ratio: the same for {OURS_V3}; on-v3: for {ON_V3}.\n"
+        f"{ON_V3} runs the documented calls as Client(api='v3') (emulated on the v3 API); "
         f"{OURS_V3} uses the v3 API over etcd's JSON gateway, {GATEWAY} the same requests by "
         f"hand on the lean transport (the gateway's floor), {AETCD} and {ETCD_CLIENT} over "
         "gRPC, the others v2; cas: a write, then a compare-and-swap (v2: prevValue; v3: a "
@@ -300,13 +318,13 @@ def report(
     )
     for contender in missing:
         print(f"  {contender}: could not be installed here, left out")
-    columns = ("ops/s", "p50 ms", "p99 ms", "cpu us/op", "ratio", "v3 ratio")
+    columns = ("ops/s", "p50 ms", "p99 ms", "cpu us/op", "ratio", "v3 ratio", "on-v3")
     print(f"{'scenario':<11}{'contender':<18}" + "".join(f"{c:>10}" for c in columns))
     for name, by_contender in medians.items():
         for contender, figures in by_contender.items():
             cells = [
                 f"{of[name][contender]:7.2f}x" if contender in of.get(name, {}) else ""
-                for of in (ratio_of, v3_ratio_of)
+                for of in (ratio_of, v3_ratio_of, on_v3_ratio_of)
             ]
             p50, p99 = figures.get("p50_ms", math.nan), figures.get("p99_ms", math.nan)
             print(
@@ -342,6 +360,10 @@ def report(
                 f"  {name:<11} vs {OURS + ' (v2)':<14} {v3_ratio_of[name][OURS]:6.2f}x  "
                 "(information: the v3 gateway beside the v2 API, same server)"
             )
+    if any(ON_V3 in by for by in medians.values()):
+        print(f"\nClient(api='v3') targets ({ON_V3} / the same calls on v2, same etcd)")
+        on_met, on_total = targets(medians, on_v3_ratio_of, ON_V3_TARGETS)
+        met, total = met + on_met, total + on_total
     if total:
         print(f"  {met} of {total} targets met")
 

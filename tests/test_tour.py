@@ -80,3 +80,20 @@ def test_tour_on_v3_leaves_nothing_behind(etcd3_server: LocalEtcd) -> None:
             return (await client.get_prefix("/aio-etcd-tour/", count_only=True)).count
 
     assert asyncio.run(tour_leftovers()) == 0
+
+
+def test_tour_on_v3_starts_its_own_etcd_without_v2() -> None:
+    """``tour --api v3`` with no endpoint: a throwaway etcd with its v2 API off."""
+    done = subprocess.run(
+        [sys.executable, "-m", "aio_etcd", "tour", "--api", "v3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The throwaway etcd is stopped" in done.stdout
+    assert "-> 'barbar'" in done.stdout
+    assert "['set one', 'set two']" in done.stdout
+    assert "(await client.stats()).state\n    -> StateLeader" in done.stdout
+    assert "acquire(blocking=False)\n    -> False" in done.stdout

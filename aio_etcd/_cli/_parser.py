@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from .._constants import VERSION
-from . import _auth, _cluster, _keys, _lock, _watch
+from . import _auth, _cluster, _keys, _lock, _migrate, _watch
 from ._command import Parser, Registry
 from ._settings import PASSWORD_ENV, add_global_options
 
@@ -46,6 +46,7 @@ def build(*, split: bool = False) -> Parser:
     _cluster.register(commands)
     _auth.register(commands)
     _lock.register(commands)
+    _migrate.register(commands)
     tour = subparsers.add_parser(
         "tour", help="walk through the client's calls against etcd, printing what happens"
     )
