@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import os
 from collections.abc import Mapping, Sequence
 
@@ -13,14 +14,22 @@ from ._errors import EXIT_INTERRUPTED, report
 from ._parser import GLOBAL_FLAGS, Parsed, globals_from, parse
 from ._printer import Printer
 
+GROUPS = ("_keys", "_watch", "_lease", "_lock", "_cluster", "_maintenance", "_auth")
+"""The modules of ``aio_etcd._cli._v3`` whose ``register(commands)`` adds their commands."""
+
 
 @functools.cache
 def registry() -> Registry:
     """Every v3 command."""
-    from . import _keys
-
     commands = Registry()
-    _keys.register(commands)
+    for name in GROUPS:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue  # a build without that group of commands
+        module.register(commands)
     commands.add("version", _version, usage="", help="Prints the version of aio-etcd")
     return commands
 
