@@ -191,6 +191,28 @@ def parse(argv: Sequence[str], registry: Registry, environ: Mapping[str, str]) -
     command = registry.commands.get(words)
     flags = list(GLOBAL_FLAGS) + list(command.flags if command else ())
     flags.append(Flag("help", "bool", False, "help", "h"))
+    values, given, positional, dash = parse_flags(argv, flags)
+    if values["help"]:
+        return Parsed(command, words, [], values, given, dash, help=True)
+    _from_environment(values, given, environ)
+    # The command's words are the first positional arguments (flags may precede them).
+    args = positional[len(words) :]
+    if dash is not None:
+        dash = max(dash - len(words), 0)
+    if command is None and words:
+        return Parsed(None, words, args, values, given, dash, help=True)
+    if command is not None and command.check is not None:
+        command.check(args, values)
+    return Parsed(command, words, args, values, given, dash)
+
+
+def parse_flags(
+    argv: Sequence[str], flags: Sequence[Flag]
+) -> tuple[dict[str, object], set[str], list[str], int | None]:
+    """Flags as pflag reads them (``--name value``, ``--name=value``, ``-w json``,
+    ``-wjson``, bools without a value, ``--`` ending the flags): every flag's value (the
+    default when not given), the names given, the other arguments, and how many of those
+    came before ``--`` (``None`` without one)."""
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
     values: dict[str, object] = {f.name: f.default for f in flags}
@@ -254,18 +276,7 @@ def parse(argv: Sequence[str], registry: Registry, environ: Mapping[str, str]) -
                     raise FlagError(f"flag needs an argument: {letter!r} in {token}")
         else:
             positional.append(token)
-    if values["help"]:
-        return Parsed(command, words, [], values, given, dash, help=True)
-    _from_environment(values, given, environ)
-    # The command's words are the first positional arguments (flags may precede them).
-    args = positional[len(words) :]
-    if dash is not None:
-        dash = max(dash - len(words), 0)
-    if command is None and words:
-        return Parsed(None, words, args, values, given, dash, help=True)
-    if command is not None and command.check is not None:
-        command.check(args, values)
-    return Parsed(command, words, args, values, given, dash)
+    return values, given, positional, dash
 
 
 def _command_words(argv: Sequence[str], registry: Registry) -> tuple[str, ...]:
