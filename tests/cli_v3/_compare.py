@@ -13,6 +13,8 @@ to both sides. Normalisers hide only what cannot be the same in two runs:
   ``LEASE1``, ``LEASE2``... in order of first appearance.
 - ``ttls``: a lease's remaining TTL, which counts down between runs.
 - ``program_name``: ``aio-etcd`` in a message where etcdctl says ``etcdctl``.
+- ``usage``: the help text etcdctl prints on stdout after a flag error (aio-etcd prints
+  the one error line).
 
 Always applied, to etcdctl's stderr only: ``client_log``, the JSON log lines of etcdctl's
 gRPC client (``{"level":"warn",...}``), which precede its one ``Error:`` line.
@@ -24,6 +26,7 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -89,7 +92,48 @@ def etcdctl(
 def aio(
     endpoint: str, *args: str, input: str | None = None, env: Mapping[str, str] | None = None
 ) -> Run:
-    return run([*AIO, f"--endpoints={endpoint}", *args], input=input, env=env)
+    argv = [f"--endpoints={endpoint}", *args]
+    if forks.path is None:
+        return run([*AIO, *argv], input=input, env=env)
+    return forks.run(argv, input=input, env=environment(env))
+
+
+class Forks:
+    """The client of ``tests/cli_v3/_forkserver.py``, when one runs (see conftest)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.directory = ""
+
+    def run(self, argv: list[str], *, input: str | None, env: Mapping[str, str]) -> Run:
+        assert self.path is not None
+        files = {name: os.path.join(self.directory, name) for name in ("in", "out", "err")}
+        with open(files["in"], "wb") as stdin:
+            stdin.write((input or "").encode())
+        request = {
+            "argv": argv,
+            "env": dict(env),
+            "stdin": files["in"],
+            "stdout": files["out"],
+            "stderr": files["err"],
+        }
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(60)
+            connection.connect(self.path)
+            connection.sendall(json.dumps(request).encode())
+            connection.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := connection.recv(64):
+                answer += chunk
+        with open(files["out"], "rb") as out, open(files["err"], "rb") as err:
+            return Run(
+                int(answer),
+                out.read().decode(errors="backslashreplace"),
+                err.read().decode(errors="backslashreplace"),
+            )
+
+
+forks = Forks()
 
 
 def client_log(err: str) -> str:
@@ -118,6 +162,19 @@ class Gateway:
 
     def delete_prefix(self, prefix: str) -> None:
         self.call("kv/deleterange", {"key": _b64(prefix), "range_end": _b64(_end(prefix))})
+
+    def dump(self, prefix: str) -> list[tuple[str, str, int, bool]]:
+        """Each key under ``prefix``: its value, version and whether it has a lease."""
+        reply = self.call("kv/range", {"key": _b64(prefix), "range_end": _b64(_end(prefix))})
+        return [
+            (
+                base64.b64decode(kv["key"]).decode(),
+                base64.b64decode(kv.get("value", "")).decode(),
+                int(kv.get("version", 0)),
+                bool(int(kv.get("lease", 0))),
+            )
+            for kv in reply.get("kvs", [])
+        ]
 
     def revision(self) -> int:
         reply = self.call("kv/range", {"key": _b64("\0"), "count_only": True, "limit": 1})
@@ -175,6 +232,12 @@ def ttls(text: str, ran: Run) -> str:
     return _TTL.sub(lambda m: m.group(1) + "TTL", text)
 
 
+def usage(text: str, ran: Run) -> str:
+    """etcdctl's help text, which it prints on standard output after a flag error (aio-etcd
+    prints the error line only)."""
+    return "" if text.startswith("NAME:\n") else text
+
+
 def program_name(text: str, ran: Run) -> str:
     return text.replace('"aio-etcd"', '"etcdctl"')
 
@@ -185,29 +248,51 @@ class Outcome:
     aio: Run
 
 
+Setup = Callable[[Gateway], "Mapping[str, object] | None"]
+
+
+def fill(text: str, values: Mapping[str, object]) -> str:
+    """``text`` with each ``{name}`` of ``values`` replaced (other braces kept)."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
 def compare(
     url: str,
     *args: str,
-    setup: Callable[[Gateway], None] | None = None,
+    setup: Setup | None = None,
     reset: str | None = None,
     normalise: Sequence[Normaliser] = (),
     input: str | None = None,
     env: Mapping[str, str] | None = None,
+    state: str | None = None,
 ) -> Outcome:
-    """Run ``args`` with etcdctl, then with aio-etcd against ``url``; before each run,
-    delete the keys under ``reset`` and run ``setup``. Fails the test on any difference."""
+    """Run ``args`` with etcdctl, then with aio-etcd against ``url``, and fail the test on
+    any difference.
+
+    Before each run the keys under ``reset`` are deleted and ``setup`` runs; what it returns
+    fills ``{name}`` in ``args`` and ``input`` (``{base}`` is the revision before the setup).
+    With ``state``, the keys under that prefix after each run must be the same too.
+    """
     gateway = Gateway(url)
     endpoint = url.removeprefix("http://")
     sides = []
+    states = []
     for runner in (etcdctl, aio):
         if reset:
             gateway.delete_prefix(reset)
         base = gateway.revision()
+        values: dict[str, object] = {"base": base}
         if setup is not None:
-            setup(gateway)
-        ran = runner(endpoint, *args, input=input, env=env)
+            values.update(setup(gateway) or {})
+        argv = [fill(arg, values) for arg in args]
+        text = None if input is None else fill(input, values)
+        ran = runner(endpoint, *argv, input=text, env=env)
         ran.base = base
         sides.append(ran)
+        if state is not None:
+            states.append(gateway.dump(state))
     theirs, ours = sides
     for side in sides:
         for normaliser in normalise:
@@ -219,4 +304,6 @@ def compare(
         f"stdout {theirs.out!r}\n  aio-etcd: code {ours.code}, stderr {ours.first_err!r}, "
         f"stdout {ours.out!r}"
     )
+    if state is not None:
+        assert states[1] == states[0], f"aio-etcd {command} left {states[1]}, etcdctl {states[0]}"
     return Outcome(theirs, ours)

@@ -134,7 +134,7 @@ def _range_end(key: bytes, args: list[str], prefix: bool, from_key: bool) -> tup
         if prefix or from_key:
             raise Usage(
                 "too many arguments, only accept one argument when `--prefix` or "
-                "`--from-key` is set."
+                "`--from-key` is set"
             )
         range_end = args[1].encode()
     if prefix:
