@@ -233,9 +233,14 @@ def ttls(text: str, ran: Run) -> str:
 
 
 def usage(text: str, ran: Run) -> str:
-    """etcdctl's help text, which it prints on standard output after a flag error (aio-etcd
-    prints the error line only)."""
-    return "" if text.startswith("NAME:\n") else text
+    """etcdctl's help text, which it prints on standard output after a flag error, or on
+    standard error before the error of a bad flag in a ``txn`` request (aio-etcd prints
+    the one error line)."""
+    if text.startswith("NAME:\n"):
+        return ""
+    if text.startswith("Usage:\n"):
+        return text[text.find("\nError:") + 1 :] if "\nError:" in text else ""
+    return text
 
 
 def program_name(text: str, ran: Run) -> str:

@@ -512,7 +512,6 @@ def parse_compare(line: str) -> Compare:
         )
     compares = {
         "=": result.__eq__,
-        "==": result.__eq__,
         "!=": result.__ne__,
         ">": result.__gt__,
         "<": result.__lt__,
