@@ -11,7 +11,8 @@ to both sides. Normalisers hide only what cannot be the same in two runs:
   the setup writes the same keys in the same order on both sides, so the numbers agree.
 - ``lease_ids``: lease ids (hex in simple output, decimal in JSON and fields) become
   ``LEASE1``, ``LEASE2``... in order of first appearance.
-- ``ttls``: a lease's remaining TTL, which counts down between runs.
+- ``ttls``: the seconds a lease has left (``lease timetolive``), which count down between
+  the runs.
 - ``program_name``: ``aio-etcd`` in a message where etcdctl says ``etcdctl``.
 - ``usage``: the help text etcdctl prints on stdout after a flag error (aio-etcd prints
   the one error line).
@@ -212,7 +213,7 @@ def revisions(text: str, ran: Run) -> str:
 
 
 _LEASE = re.compile(
-    r'(?<![0-9a-f])([0-9a-f]{16})(?![0-9a-f])|("(?:ID|lease|Lease|PrevLease)"\s?:\s?)(\d{6,})'
+    r'(?<![0-9a-f])([0-9a-f]{16})(?![0-9a-f])|("(?:ID|id|lease|Lease|PrevLease)"\s?:\s?)(\d{6,})'
 )
 
 
@@ -225,7 +226,7 @@ def lease_ids(text: str, ran: Run) -> str:
     return _LEASE.sub(named, text)
 
 
-_TTL = re.compile(r'("?(?:TTL|ttl)"?\s?[:(]\s?|remaining\()(-?\d+)')
+_TTL = re.compile(r'(remaining\(|"ttl":|"TTL" : )(\d+)')
 
 
 def ttls(text: str, ran: Run) -> str:
