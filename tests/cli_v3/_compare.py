@@ -8,7 +8,8 @@ to both sides. Normalisers hide only what cannot be the same in two runs:
 
 - ``revisions``: every revision in the output (header and key revisions, in JSON and the
   fields format) becomes ``R+n``, ``n`` counted from the revision before the case's setup;
-  the setup writes the same keys in the same order on both sides, so the numbers agree.
+  the setup writes the same keys in the same order on both sides, so the numbers agree
+  (0, no revision, stays 0).
 - ``lease_ids``: lease ids (hex in simple output, decimal in JSON and fields) become
   ``LEASE1``, ``LEASE2``... in order of first appearance.
 - ``ttls``: the seconds a lease has left (``lease timetolive``), which count down between
@@ -207,7 +208,10 @@ _REVISION = re.compile(
 
 def revisions(text: str, ran: Run) -> str:
     def relative(match: re.Match[str]) -> str:
-        return f"{match.group(1)}R{int(match.group(2)) - ran.base:+d}"
+        number = int(match.group(2))
+        if number == 0:  # no revision (a deleted key's, no compaction): the same on both
+            return match.group(0)
+        return f"{match.group(1)}R{number - ran.base:+d}"
 
     return _REVISION.sub(relative, text)
 
