@@ -10,7 +10,8 @@ to both sides. Normalisers hide only what cannot be the same in two runs:
   fields format) becomes ``R+n``, ``n`` counted from the revision before the case's setup;
   the setup writes the same keys in the same order on both sides, so the numbers agree
   (0, no revision, stays 0).
-- ``lease_ids``: lease ids (hex in simple output, decimal in JSON and fields) become
+- ``lease_ids``: lease ids (13 to 16 hex digits in simple output and lock keys, decimal in
+  JSON and fields) become
   ``LEASE1``, ``LEASE2``... in order of first appearance.
 - ``ttls``: the seconds a lease has left (``lease timetolive``), which count down between
   the runs.
@@ -27,10 +28,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -217,7 +221,7 @@ def revisions(text: str, ran: Run) -> str:
 
 
 _LEASE = re.compile(
-    r'(?<![0-9a-f])([0-9a-f]{16})(?![0-9a-f])|("(?:ID|id|lease|Lease|PrevLease)"\s?:\s?)(\d{6,})'
+    r'(?<![0-9a-f])([0-9a-f]{13,16})(?![0-9a-f])|("(?:ID|id|lease|Lease|PrevLease)"\s?:\s?)(\d{6,})'
 )
 
 
@@ -317,3 +321,74 @@ def compare(
     if state is not None:
         assert states[1] == states[0], f"aio-etcd {command} left {states[1]}, etcdctl {states[0]}"
     return Outcome(theirs, ours)
+
+
+class Started:
+    """A command line left running (a lock holder, a campaign, an observer), read line by
+    line; ``program`` is etcdctl's path or :data:`AIO`."""
+
+    def __init__(self, program: Sequence[str], url: str, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [*program, f"--endpoints={url}", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment(),
+        )
+        self._lines: queue.Queue[bytes] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(b"")
+
+    def lines(self, count: int, timeout: float = 30) -> list[str]:
+        """The next ``count`` lines (without their newline); fails after ``timeout`` s."""
+        read = []
+        for _ in range(count):
+            line = self._lines.get(timeout=timeout)
+            assert line, (
+                f"ended after {read}: {self.process.stderr and self.process.stderr.read()!r}"
+            )
+            read.append(line.decode().removesuffix("\n"))
+        return read
+
+    def quiet(self, seconds: float) -> bool:
+        """Whether nothing is printed for ``seconds``."""
+        try:
+            line = self._lines.get(timeout=seconds)
+        except queue.Empty:
+            return True
+        self._lines.put(line)
+        return False
+
+    def stop(self, signum: int = signal.SIGINT, timeout: float = 30) -> Run:
+        """Send ``signum``; what it printed after the lines read, and how it ended."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 30) -> Run:
+        code = self.process.wait(timeout)
+        rest = []
+        while (line := self._lines.get(timeout=timeout)) != b"":
+            rest.append(line)
+        assert self.process.stderr is not None
+        err = client_log(self.process.stderr.read().decode(errors="backslashreplace"))
+        self._close()
+        return Run(code, b"".join(rest).decode(errors="backslashreplace"), err)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()

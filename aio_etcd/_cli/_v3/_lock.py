@@ -121,7 +121,7 @@ async def _run_locked(held: Lock, command: list[str]) -> int:
 
 async def elect(ctx: Context) -> int:
     if len(ctx.args) not in (1, 2):
-        raise Usage("elect takes one election name argument and an optional proposal argument.")
+        raise Usage("elect takes one election name argument and an optional proposal argument")
     listen = ctx.on("listen")
     if len(ctx.args) == 1:
         if not listen:
