@@ -347,7 +347,7 @@ class Started:
 
     def lines(self, count: int, timeout: float = 30) -> list[str]:
         """The next ``count`` lines (without their newline); fails after ``timeout`` s."""
-        read = []
+        read: list[str] = []
         for _ in range(count):
             line = self._lines.get(timeout=timeout)
             assert line, (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -23,20 +23,15 @@ from tests.v3._etcdctl import tool
 pytestmark = pytest.mark.etcdctl
 
 
-@pytest.fixture
-def started() -> Iterator[list[Started]]:
-    """The processes a test leaves running, killed after it."""
-    running: list[Started] = []
-    yield running
-    for process in running:
-        process.kill()
-
-
 def etcdctl() -> list[str]:
     return [str(tool("etcdctl"))]
 
 
-PROGRAMS = {"etcdctl": etcdctl, "aio-etcd": lambda: list(AIO)}
+def aio_etcd() -> list[str]:
+    return list(AIO)
+
+
+PROGRAMS: dict[str, Callable[[], list[str]]] = {"etcdctl": etcdctl, "aio-etcd": aio_etcd}
 
 
 def test_lock_runs_a_command_with_the_lock(url: str, prefix: str) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -280,21 +281,27 @@ def parse_flags(
 
 
 def _command_words(argv: Sequence[str], registry: Registry) -> tuple[str, ...]:
-    """The words naming the command, found as cobra finds them: the first arguments that are
-    not flags (nor the values of global flags that take one)."""
-    takes_value = {f"--{f.name}" for f in GLOBAL_FLAGS if f.kind != "bool"}
-    takes_value |= {f"-{f.short}" for f in GLOBAL_FLAGS if f.short and f.kind != "bool"}
+    """The words naming the command, found as cobra finds them (``stripFlags``): the
+    arguments that are not flags, where a flag without ``=`` that is not a known boolean
+    takes the next argument as its value, even an unknown flag's."""
+    booleans = {f"--{f.name}" for f in GLOBAL_FLAGS if f.kind == "bool"} | {"--help"}
+    booleans |= {f"-{f.short}" for f in GLOBAL_FLAGS if f.short and f.kind == "bool"} | {"-h"}
     found: list[str] = []
-    tokens = list(argv)
-    i = 0
-    while i < len(tokens) and len(found) < 2:
-        token = tokens[i]
-        i += 1
+    rest = list(argv)
+    while rest and len(found) < 2:
+        token = rest.pop(0)
         if token == "--":
             break
-        if token.startswith("-") and len(token) > 1:
-            if token in takes_value:
-                i += 1
+        if (
+            "=" not in token
+            and token not in booleans
+            and (token.startswith("--") or (token.startswith("-") and len(token) == 2))
+        ):
+            if len(rest) <= 1:
+                break
+            rest.pop(0)
+            continue
+        if token.startswith("-") or not token:
             continue
         found.append(token)
         if len(found) == 1 and token not in registry.groups:
@@ -325,7 +332,8 @@ def _from_environment(
         text = environ.get(variable)
         if flag.name in given or text is None:
             continue
-        values[flag.name] = _value(flag, text, variable)
+        with contextlib.suppress(FlagError):  # etcdctl ignores a value it cannot read
+            values[flag.name] = _value(flag, text, variable)
 
 
 @dataclass(frozen=True)
