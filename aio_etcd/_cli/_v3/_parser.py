@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 from ..._constants import DEFAULT_PORT
 from ..._v3._client import Etcd3Client
+from .._errors import CliError
 from .._settings import secret
 from ._command import Command, Flag, FlagError, Registry, Usage
+from ._errors import EXIT_BAD_FEATURE
 
 DEFAULT_ENDPOINT: Final = "127.0.0.1:2379"
 
@@ -41,7 +43,7 @@ GLOBAL_FLAGS: Final = (
         "domain name to query for SRV records describing cluster endpoints",
         "d",
     ),
-    Flag("discovery-srv-name", "string", "", "service name to query when using DNS discovery"),
+    Flag("discovery-srv-name", "string", "", "not supported (service names in SRV records)"),
     Flag(
         "endpoints",
         "strings",
@@ -374,8 +376,8 @@ class Globals:
         username, password = self.credentials()
         cert = (self.cert, self.key) if self.cert and self.key else self.cert
         srv = self.discovery_srv
-        if srv and self.discovery_srv_name:
-            srv = f"{self.discovery_srv_name}.{srv}"  # etcd-client-ssl-<name> style SRV names
+        if self.discovery_srv_name:
+            raise CliError("--discovery-srv-name is not supported", EXIT_BAD_FEATURE)
         return Etcd3Client(
             hosts if srv is None else "127.0.0.1",
             srv_domain=srv,
