@@ -189,3 +189,54 @@ def test_watch_key_from_the_environment(url: str, prefix: str) -> None:
 def test_watch_errors(url: str, prefix: str, args: list[str], env: dict[str, str]) -> None:
     filled = {k: fill(v, {"p": prefix}) for k, v in env.items()}
     compare(url, *(fill(a, {"p": prefix}) for a in args), env=filled, normalise=[usage])
+
+
+def interactive_side(program: Sequence[str], url: str, prefix: str) -> Run:
+    """``watch -i``: one watch requested on standard input, its history printed, then
+    standard input closed, which ends the command (exit 3)."""
+    gateway = Gateway(url)
+    gateway.delete_prefix(prefix)
+    base = gateway.revision()
+    history(gateway, prefix)
+    process = subprocess.Popen(
+        [*program, f"--endpoints={url}", "watch", "-i"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    timer = threading.Timer(30, process.kill)
+    timer.start()
+    try:
+        process.stdin.write(f"bogus\nwatch --rev={base + 1} --prefix {prefix}\n".encode())
+        process.stdin.flush()
+        lines = []
+        while not lines or END.encode() not in lines[-1]:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        process.stdin.close()
+        rest, err = process.stdout.read(), process.stderr.read() if process.stderr else b""
+        process.wait()
+        process.stdout.close()
+        if process.stderr is not None:
+            process.stderr.close()
+    finally:
+        timer.cancel()
+    ran = Run(process.returncode, (b"".join(lines) + rest).decode(), err.decode())
+    ran.base = base
+    ran.out = revisions(ran.out, ran)
+    return ran
+
+
+def test_watch_interactive(url: str, prefix: str) -> None:
+    theirs = interactive_side([str(tool("etcdctl"))], url, prefix)
+    ours = interactive_side(AIO, url, prefix)
+    assert (ours.code, ours.out, ours.err) == (theirs.code, theirs.out, theirs.err)
+    assert theirs.code == 3
+    assert theirs.err.splitlines() == [
+        "Invalid command bogus (only support watch)",
+        "Error: error reading watch request line: EOF",
+    ]
