@@ -211,7 +211,7 @@ def interactive_side(program: Sequence[str], url: str, prefix: str) -> Run:
     try:
         process.stdin.write(f"bogus\nwatch --rev={base + 1} --prefix {prefix}\n".encode())
         process.stdin.flush()
-        lines = []
+        lines: list[bytes] = []
         while not lines or END.encode() not in lines[-1]:
             line = process.stdout.readline()
             if not line:
