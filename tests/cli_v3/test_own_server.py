@@ -4,12 +4,14 @@ own (v2 off), so that no other test's keys, leases or history are touched."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator, Mapping
 
 import pytest
 
 from aio_etcd._server import LocalEtcd
-from tests.cli_v3._compare import Gateway, compare, lease_ids, revisions, usage
+from tests.cli_v3._compare import AIO, Gateway, Started, compare, lease_ids, revisions, usage
+from tests.v3._etcdctl import tool
 
 pytestmark = pytest.mark.etcdctl
 
@@ -110,3 +112,29 @@ def test_watch_from_a_compacted_revision(own: str, write_out: str) -> None:
     assert outcome.etcdctl.code == 5
     assert outcome.etcdctl.err.splitlines()[-1] == "Error: watch is canceled by the server"
     assert outcome.aio.err == outcome.etcdctl.err
+
+
+@pytest.fixture(scope="module")
+def notifying() -> Iterator[str]:
+    """An etcd that sends idle watches a progress notification every second."""
+    interval = ("--experimental-watch-progress-notify-interval=1s",)
+    with LocalEtcd(enable_v2=False, extra_args=interval) as server:
+        yield server.client_url
+
+
+@pytest.mark.parametrize("write_out", ["simple", "json", "fields"])
+def test_watch_progress_notify(notifying: str, write_out: str) -> None:
+    """``progress notify: <revision>``, then the message in the format chosen."""
+    lines = {"simple": 1, "json": 2, "fields": 5}[write_out]
+    seen = []
+    for program in ([str(tool("etcdctl"))], list(AIO)):
+        watch = Started(program, notifying, "watch", "--progress-notify", "/quiet", "-w", write_out)
+        try:
+            seen.append(watch.lines(lines))
+            end = watch.stop()
+            assert end.code in (-signal.SIGINT, 130) and end.err == ""
+        finally:
+            watch.kill()
+    theirs, ours = seen
+    assert ours == theirs
+    assert theirs[0].startswith("progress notify: ")

@@ -189,8 +189,7 @@ async def _show(ctx: Context, message: WatchResponse, command: list[str]) -> Non
             go_json(
                 {
                     "Header": go_document(message.header),
-                    # clientv3 leaves a message without events nil, except a cancellation
-                    "Events": events or ([] if message.canceled else None),
+                    "Events": events,
                     "CompactRevision": message.compact_revision,
                     "Canceled": message.canceled,
                     "Created": message.created,
