@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -434,7 +433,3 @@ def globals_from(values: Mapping[str, object]) -> Globals:
         discovery_srv=text("discovery-srv"),
         discovery_srv_name=text("discovery-srv-name"),
     )
-
-
-def environ_default() -> Mapping[str, str]:
-    return os.environ

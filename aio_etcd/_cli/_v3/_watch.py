@@ -14,7 +14,7 @@ import os
 import sys
 
 from ..._exceptions import EtcdConnectionFailed, EtcdLeaderElectionInProgress
-from ...models.v3 import WatchCreateRequest, WatchRequest, WatchResponse
+from ...models.v3 import WatchCreateRequest, WatchEvent, WatchRequest, WatchResponse
 from .._errors import CliError
 from .._process import spawn
 from ._command import Context, Flag, Registry, Usage
@@ -213,10 +213,7 @@ def _is_progress(message: WatchResponse) -> bool:
     )
 
 
-async def _execute(command: list[str], message: WatchResponse, event: object) -> None:
-    from ...models.v3 import WatchEvent
-
-    assert isinstance(event, WatchEvent)
+async def _execute(command: list[str], message: WatchResponse, event: WatchEvent) -> None:
     env = dict(os.environ)
     env["ETCD_WATCH_REVISION"] = str(message.header.revision)
     env["ETCD_WATCH_EVENT_TYPE"] = f'"{event.type}"'
