@@ -78,21 +78,10 @@ GLOBAL_FLAGS: Final = (
 
 V2_ONLY: Final = frozenset(
     {
-        "set",
-        "mk",
-        "mkdir",
-        "rm",
-        "rmdir",
-        "ls",
-        "update",
-        "updatedir",
-        "setdir",
-        "exec-watch",
-        "cluster-health",
-        "backup",
-        "import",
+        "set", "mk", "mkdir", "rm", "rmdir", "ls", "update", "updatedir", "setdir",
+        "exec-watch", "cluster-health",
     }
-)
+)  # fmt: skip
 """Commands of the v2 command line with no v3 command of the same name."""
 
 _TRUE: Final = ("1", "t", "T", "TRUE", "true", "True")
