@@ -53,8 +53,10 @@ class Ran:
 
 
 def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Ours, without any ETCDCTL_* the person running the tests may have set."""
+    """Ours, without any ETCDCTL_* the person running the tests may have set, and with the
+    v2 commands chosen (``ETCDCTL_API=2``): these tests are of the v2 command line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL_")}
+    env["ETCDCTL_API"] = "2"
     env.update(extra or {})
     return env
 

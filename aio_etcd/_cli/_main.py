@@ -8,7 +8,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from .._aio import bounded
 from .._exceptions import EtcdException
@@ -26,14 +26,92 @@ from ._output import Output
 from ._parser import parse
 from ._settings import Settings, settings_from
 
+API_ENV = "ETCDCTL_API"
+BOTH_APIS = ("tour", "migrate")
+"""Commands that are the same whichever API is chosen."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
-    arguments = sys.argv[1:] if argv is None else argv
+    """Run the command line ``argv`` (``sys.argv[1:]`` by default); returns the exit code.
+
+    ``--api 2|3`` (or ``$ETCDCTL_API``; the flag wins) chooses etcdctl v2's commands or
+    v3's; 3 by default, as etcdctl since 3.4.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        api, arguments = select_api(arguments, os.environ)
+    except CliError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr, flush=True)
+        return exc.code
+    if api == "3" and _first_word(arguments) not in BOTH_APIS:
+        from ._v3 import main as main3
+
+        code = main3(arguments)
+        if code != -1:
+            return code
+        arguments = []  # no command: the tour, as with the v2 commands
+    return _main2(arguments)
+
+
+def select_api(argv: list[str], environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The API (``"2"`` or ``"3"``) and the arguments without ``--api``."""
+    api = environ.get(API_ENV) or "3"
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        if token == "--":
+            rest += argv[i - 1 :]
+            break
+        if token == "--api" and i < len(argv):
+            api = argv[i]
+            i += 1
+        elif token.startswith("--api="):
+            api = token.removeprefix("--api=")
+        else:
+            rest.append(token)
+    if api not in ("2", "3"):
+        # etcdctl's ExitBadArgs
+        raise CliError(f"unsupported API version {api!r}: give 2 or 3", 128)
+    return api, rest
+
+
+def _first_word(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def guarded(
+    body: Callable[[], int],
+    report: Callable[[Exception], tuple[int, str]],
+    interrupted: Callable[[], int],
+) -> int:
+    """``body()``'s exit code; Ctrl-C, a closed pipe and any error are turned into an exit
+    code (and one line on stderr from ``report``), never a traceback."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exit as exc:
+        return exc.code
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing, as a process killed by SIGPIPE.
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+    except Exception as exc:
+        code, text = report(exc)
+        with contextlib.suppress(BrokenPipeError):
+            print(text, file=sys.stderr, flush=True)
+        return code
+
+
+def _main2(arguments: Sequence[str]) -> int:
     style: Style = "keys"
     output = "simple"
     interrupted = EXIT_INTERRUPTED
-    try:
+
+    def body() -> int:
+        nonlocal style, output, interrupted
         try:
             args = parse(arguments)
         except SystemExit as exc:  # --help and --version
@@ -45,27 +123,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = getattr(args, "output", output)
         settings = settings_from(args)
         return asyncio.run(_run(command, args, settings))
-    except KeyboardInterrupt:
-        return interrupted
-    except Exit as exc:
-        return exc.code
-    except BrokenPipeError:
-        # The reader went away (``| head``): say nothing, as a process killed by SIGPIPE.
-        _silence_stdout()
-        return 128 + signal.SIGPIPE
-    except Exception as exc:
-        code, text = report(exc, style=style, output=output)
-        print(text, file=sys.stderr, flush=True)
-        return code
+
+    return guarded(body, lambda exc: report(exc, style=style, output=output), lambda: interrupted)
 
 
 async def _run(command: Command, args: argparse.Namespace, settings: Settings) -> int:
-    with _ctrl_c_cancels(asyncio.current_task()):
+    with ctrl_c_cancels(asyncio.current_task()):
         return await _command(command, args, settings)
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(task: asyncio.Task[int] | None) -> Iterator[None]:
+def ctrl_c_cancels(task: asyncio.Task[int] | None) -> Iterator[None]:
     """Ctrl-C cancels the command, which then leaves as KeyboardInterrupt.
 
     Python 3.11's ``asyncio.run`` does this itself; before it, the KeyboardInterrupt was
