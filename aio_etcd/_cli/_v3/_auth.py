@@ -319,6 +319,7 @@ async def user_get(ctx: Context) -> int:
 
 async def user_list(ctx: Context) -> int:
     reply = await _read(ctx, "user/list", AuthUserListRequest(), AuthUserListResponse)
+
     def simple() -> None:
         for user in reply.users:
             ctx.printer.line(user)
@@ -501,18 +502,16 @@ async def role_revoke(ctx: Context) -> int:
     key, end = permission_range(ctx.args[1:], ctx.flags)
     request = AuthRoleRevokePermissionRequest(role=role, key=key, range_end=end)
     reply = await _write(ctx, "role/revoke", request, AuthRoleRevokePermissionResponse)
+    shown = ctx.args[1]  # as given: "" for every key, not the "\x00" sent
     if not end:
-        message = f"Permission of key {key.decode(errors='replace')} is revoked from role {role}"
+        message = f"Permission of key {shown} is revoked from role {role}"
     elif end != b"\x00":
         message = (
-            f"Permission of range [{key.decode(errors='replace')}, "
-            f"{end.decode(errors='replace')}) is revoked from role {role}"
-        )
-    else:
-        message = (
-            f"Permission of range [{key.decode(errors='replace')}, <open ended> is revoked "
+            f"Permission of range [{shown}, {end.decode(errors='replace')}) is revoked "
             f"from role {role}"
         )
+    else:
+        message = f"Permission of range [{shown}, <open ended> is revoked from role {role}"
     _done(ctx, reply, message)
     return 0
 
