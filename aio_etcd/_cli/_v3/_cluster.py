@@ -9,7 +9,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..._exceptions import EtcdAPIUnavailable, EtcdException, EtcdInsufficientPermissions
+from ..._exceptions import (
+    EtcdAPIUnavailable,
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdInsufficientPermissions,
+)
 from ...models.v3 import (
     AlarmRequest,
     AlarmResponse,
@@ -34,7 +39,7 @@ from ...models.v3 import (
 from .._errors import CliError
 from ._admin import call, call_on, go_bool, go_duration, go_json, hex_id, human_bytes
 from ._command import Context, Flag, Registry, Usage
-from ._errors import EXIT_ERROR
+from ._errors import DEADLINE, EXIT_ERROR
 from ._printer import go_quote
 
 CLUSTER = Flag("cluster", "bool", False, "use all endpoints from the cluster member list")
@@ -331,6 +336,9 @@ async def _health(ctx: Context, endpoint: str) -> Health:
 
 
 def _message(exc: EtcdException) -> str:
+    """What etcdctl says of ``exc``: etcd's message, or that the deadline passed."""
+    if isinstance(exc, EtcdConnectionFailed):
+        return DEADLINE
     payload = exc.payload
     message = getattr(payload, "message", "")
     return message if isinstance(message, str) and message else str(exc)
@@ -363,7 +371,9 @@ async def endpoint_health(ctx: Context) -> int:
         printer.table(("ENDPOINT", "HEALTH", "TOOK", "ERROR"), rows)
 
     def as_json() -> None:
-        printer.line(json.dumps([h.document() for h in found], separators=(",", ":")))
+        printer.line(
+            json.dumps([h.document() for h in found], separators=(",", ":"), ensure_ascii=False)
+        )
 
     printer.show(found, simple=simple, fields=fields, table=table, json=as_json)
     if not all(each.health for each in found):
