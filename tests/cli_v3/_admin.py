@@ -68,7 +68,10 @@ def member_ids(keep: Sequence[int]) -> Normaliser:
 
     def member_ids(text: str, ran: Run) -> str:
         def named(match: re.Match[str]) -> str:
-            return match.group(0) if match.group(2) in kept else match.group(1) + "MEMBER"
+            if match.group(2) in kept:
+                return match.group(0)
+            # "Member %16x": the padding follows the id's length.
+            return ("Member " if match.group(1).startswith("Member") else match.group(1)) + "MEMBER"
 
         text = re.sub(r'("ID"\s?:\s?)(\d+)', named, text)
         return re.sub(r"(Member\s+)([0-9a-f]{1,16})(?= )", named, text)
@@ -136,6 +139,7 @@ def remove_unstarted(gateway: Gateway) -> None:
     Then wait for the next second: etcd derives a new member's id from its peer URLs and
     the time in seconds, so the same URLs added again within the second get the id just
     removed, which etcd refuses to reuse (the request hangs, then "member not found")."""
+    settle(gateway)
     removed = False
     for member in members(gateway):
         if not member.get("name"):
@@ -143,12 +147,27 @@ def remove_unstarted(gateway: Gateway) -> None:
             removed = True
     if removed:
         time.sleep(1 - time.time() % 1 + 0.01)
+        settle(gateway)
+
+
+def settle(gateway: Gateway) -> None:
+    """Let a change of membership settle before the next one. raft drops a change proposed
+    while the one before is not applied yet, and etcd then waits for it until its request
+    timeout (5 s) and fails: seen here when one came within milliseconds of the other."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        status = gateway.call("maintenance/status", {})
+        if status.get("raftIndex") == status.get("raftAppliedIndex"):
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
 
 
 def add_learner(gateway: Gateway, peer_url: str) -> int:
     reply = gateway.call("cluster/member/add", {"peerURLs": [peer_url], "isLearner": True})
     member = reply["member"]
     assert isinstance(member, dict)
+    settle(gateway)
     return int(member["ID"])
 
 

@@ -90,17 +90,15 @@ def test_endpoint_hashkv_needs_etcd_3_5_10(url: str) -> None:
 
 # -- changes of membership, on an etcd of this module's own -------------------------------
 
-_USED: set[int] = set()
+_PEERS = iter(range(2, 255))
 
 
 def new_peer() -> str:
-    """A peer URL no member of this module had: etcd derives a member's id from its peer URLs
-    and the second it was added, and refuses an id it removed (the add hangs)."""
-    port = free_port()
-    while port in _USED:
-        port = free_port()
-    _USED.add(port)
-    return f"http://127.0.0.1:{port}"
+    """A peer URL no member of this module had and nothing listens at (etcd dials a member's
+    peer URLs; an etcd of another test on a reused port answering there stalls the change).
+    etcd derives a member's id from its peer URLs and the second it was added, and refuses
+    an id it removed, so each URL is used once."""
+    return f"http://127.0.0.{next(_PEERS)}:9"
 
 
 @pytest.fixture(scope="module")
@@ -154,14 +152,19 @@ def test_member_add_a_peer_url_in_use(solo: LocalEtcd, solo_url: str) -> None:
 
 @pytest.mark.parametrize("write_out", FORMATS)
 def test_member_update(solo: LocalEtcd, solo_url: str, write_out: str) -> None:
-    moved = new_peer()
-
-    def args(gateway: Gateway) -> list[str]:
-        remove_unstarted(gateway)
-        added = add_learner(gateway, new_peer())
-        return ["member", "update", f"{added:x}", f"--peer-urls={moved}", "-w", write_out]
-
-    compare_each(solo_url, args, normalise=[member_ids(own_ids(solo)), member_order])
+    """The running member, given the peer URL it has. (An unstarted learner cannot be used:
+    etcd 3.5.1 makes a learner it updates a voter, and an unstarted voter takes the quorum
+    of a one-member cluster away.)"""
+    (own,) = own_ids(solo)
+    compare(
+        solo_url,
+        "member",
+        "update",
+        f"{own:x}",
+        f"--peer-urls={solo.peer_url}",
+        "-w",
+        write_out,
+    )
 
 
 @pytest.mark.parametrize("write_out", FORMATS)

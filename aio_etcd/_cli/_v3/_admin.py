@@ -60,7 +60,10 @@ def go_value(value: object, name: str = "") -> object:
                 item = ENUMS[field].index(item) if item in ENUMS[field] else item
             if item is None or item is False or (item in (0, b"", "", []) and item is not True):
                 continue
-            document[info.alias or field] = go_value(item, field)
+            shown = go_value(item, field)
+            if shown == {}:
+                continue  # a message left unset, as a reply built here without a header
+            document[info.alias or field] = shown
         return document
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()

@@ -316,7 +316,7 @@ async def _health(ctx: Context, endpoint: str) -> Health:
     except EtcdInsufficientPermissions:
         healthy = True
     except EtcdException as exc:
-        healthy, error = False, _message(exc)
+        healthy, error = False, message(exc)
     took = go_duration(time.monotonic() - started)
     if healthy:
         try:
@@ -335,7 +335,7 @@ async def _health(ctx: Context, endpoint: str) -> Health:
     return Health(endpoint, healthy, took, error)
 
 
-def _message(exc: EtcdException) -> str:
+def message(exc: EtcdException) -> str:
     """What etcdctl says of ``exc``: etcd's message, or that the deadline passed."""
     if isinstance(exc, EtcdConnectionFailed):
         return DEADLINE
@@ -409,7 +409,7 @@ async def endpoint_status(ctx: Context) -> int:
                 ctx, endpoint, "maintenance/status", StatusRequest(), StatusResponse
             )
         except EtcdException as exc:
-            _stderr(f"Failed to get the status of endpoint {endpoint} ({_message(exc)})")
+            _stderr(f"Failed to get the status of endpoint {endpoint} ({message(exc)})")
             failed = True
             continue
         found.append((endpoint, status))

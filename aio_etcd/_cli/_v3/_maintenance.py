@@ -15,7 +15,7 @@ from ...models.v3 import (
 )
 from .._errors import CliError
 from ._admin import call, call_on, go_json, url
-from ._cluster import CLUSTER, endpoints
+from ._cluster import CLUSTER, endpoints, message
 from ._command import Context, Flag, Registry, Usage
 from ._errors import EXIT_BAD_FEATURE, EXIT_ERROR, EXIT_INTERRUPTED
 
@@ -67,6 +67,7 @@ def _show_alarms(ctx: Context, reply: AlarmResponse, *, header: bool) -> None:
         for alarm in reply.alarms:
             printer.line(f'"MemberID" : {alarm.member_id}')
             printer.line(f'"AlarmType" : {alarm.alarm}')
+            printer.line()
 
     printer.show(
         reply,
@@ -109,8 +110,7 @@ async def defrag(ctx: Context) -> int:
                 ctx, endpoint, "maintenance/defragment", DefragmentRequest(), DefragmentResponse
             )
         except EtcdException as exc:
-            message = getattr(exc.payload, "message", "") or str(exc)
-            sys.stderr.write(f"Failed to defragment etcd member[{endpoint}] ({message})\n")
+            sys.stderr.write(f"Failed to defragment etcd member[{endpoint}] ({message(exc)})\n")
             failed = True
             continue
         ctx.printer.line(f"Finished defragmenting etcd member[{endpoint}]")
@@ -126,7 +126,8 @@ async def snapshot_save(ctx: Context) -> int:
     if len(ctx.globals.endpoints) != 1:
         raise Usage(
             "snapshot must be requested to one selected node, not multiple "
-            f"[{' '.join(ctx.globals.endpoints)}]"
+            f"[{' '.join(ctx.globals.endpoints)}]",
+            EXIT_INTERRUPTED,
         )
     path = ctx.args[0]
     part = path + ".part"
