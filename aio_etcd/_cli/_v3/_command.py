@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from .._errors import EXIT_INTERRUPTED as EXIT_CTRL_C
 from .._errors import CliError
-from ._errors import EXIT_BAD_ARGS, EXIT_ERROR, EXIT_INTERRUPTED
+from ._errors import EXIT_BAD_ARGS, EXIT_ERROR
 
 if TYPE_CHECKING:
     from ..._v3._client import Etcd3Client
@@ -75,8 +76,8 @@ class Command:
     flags: Sequence[Flag] = ()
     check: Check | None = None
     """Validates the arguments before any connection (raise :class:`Usage`)."""
-    interrupted: int = EXIT_INTERRUPTED
-    """The exit status after Ctrl-C."""
+    interrupted: int = EXIT_CTRL_C
+    """The exit status after Ctrl-C: 130, as a shell reports a command SIGINT ended."""
     bounded: bool = True
     """Whether ``--command-timeout`` limits the whole command (not watches, locks...)."""
 
@@ -112,7 +113,7 @@ class Registry:
         help: str,
         flags: Sequence[Flag] = (),
         check: Check | None = None,
-        interrupted: int = EXIT_INTERRUPTED,
+        interrupted: int = EXIT_CTRL_C,
         bounded: bool = True,
     ) -> None:
         """Add ``name`` (one word, or ``"group sub"``)."""

@@ -9,8 +9,9 @@ import os
 from collections.abc import Mapping, Sequence
 
 from ..._constants import VERSION
+from .._errors import EXIT_INTERRUPTED
 from ._command import Command, Context, Registry
-from ._errors import EXIT_INTERRUPTED, report
+from ._errors import report
 from ._parser import GLOBAL_FLAGS, Parsed, globals_from, parse
 from ._printer import Printer
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -12,8 +13,10 @@ from urllib.parse import urlsplit
 
 from ..._constants import DEFAULT_PORT
 from ..._v3._client import Etcd3Client
+from .._errors import CliError
 from .._settings import secret
 from ._command import Command, Flag, FlagError, Registry, Usage
+from ._errors import EXIT_BAD_FEATURE
 
 DEFAULT_ENDPOINT: Final = "127.0.0.1:2379"
 
@@ -40,7 +43,7 @@ GLOBAL_FLAGS: Final = (
         "domain name to query for SRV records describing cluster endpoints",
         "d",
     ),
-    Flag("discovery-srv-name", "string", "", "service name to query when using DNS discovery"),
+    Flag("discovery-srv-name", "string", "", "not supported (service names in SRV records)"),
     Flag(
         "endpoints",
         "strings",
@@ -191,6 +194,28 @@ def parse(argv: Sequence[str], registry: Registry, environ: Mapping[str, str]) -
     command = registry.commands.get(words)
     flags = list(GLOBAL_FLAGS) + list(command.flags if command else ())
     flags.append(Flag("help", "bool", False, "help", "h"))
+    values, given, positional, dash = parse_flags(argv, flags)
+    if values["help"]:
+        return Parsed(command, words, [], values, given, dash, help=True)
+    _from_environment(values, given, environ)
+    # The command's words are the first positional arguments (flags may precede them).
+    args = positional[len(words) :]
+    if dash is not None:
+        dash = max(dash - len(words), 0)
+    if command is None and words:
+        return Parsed(None, words, args, values, given, dash, help=True)
+    if command is not None and command.check is not None:
+        command.check(args, values)
+    return Parsed(command, words, args, values, given, dash)
+
+
+def parse_flags(
+    argv: Sequence[str], flags: Sequence[Flag]
+) -> tuple[dict[str, object], set[str], list[str], int | None]:
+    """Flags as pflag reads them (``--name value``, ``--name=value``, ``-w json``,
+    ``-wjson``, bools without a value, ``--`` ending the flags): every flag's value (the
+    default when not given), the names given, the other arguments, and how many of those
+    came before ``--`` (``None`` without one)."""
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
     values: dict[str, object] = {f.name: f.default for f in flags}
@@ -254,36 +279,31 @@ def parse(argv: Sequence[str], registry: Registry, environ: Mapping[str, str]) -
                     raise FlagError(f"flag needs an argument: {letter!r} in {token}")
         else:
             positional.append(token)
-    if values["help"]:
-        return Parsed(command, words, [], values, given, dash, help=True)
-    _from_environment(values, given, environ)
-    # The command's words are the first positional arguments (flags may precede them).
-    args = positional[len(words) :]
-    if dash is not None:
-        dash = max(dash - len(words), 0)
-    if command is None and words:
-        return Parsed(None, words, args, values, given, dash, help=True)
-    if command is not None and command.check is not None:
-        command.check(args, values)
-    return Parsed(command, words, args, values, given, dash)
+    return values, given, positional, dash
 
 
 def _command_words(argv: Sequence[str], registry: Registry) -> tuple[str, ...]:
-    """The words naming the command, found as cobra finds them: the first arguments that are
-    not flags (nor the values of global flags that take one)."""
-    takes_value = {f"--{f.name}" for f in GLOBAL_FLAGS if f.kind != "bool"}
-    takes_value |= {f"-{f.short}" for f in GLOBAL_FLAGS if f.short and f.kind != "bool"}
+    """The words naming the command, found as cobra finds them (``stripFlags``): the
+    arguments that are not flags, where a flag without ``=`` that is not a known boolean
+    takes the next argument as its value, even an unknown flag's."""
+    booleans = {f"--{f.name}" for f in GLOBAL_FLAGS if f.kind == "bool"} | {"--help"}
+    booleans |= {f"-{f.short}" for f in GLOBAL_FLAGS if f.short and f.kind == "bool"} | {"-h"}
     found: list[str] = []
-    tokens = list(argv)
-    i = 0
-    while i < len(tokens) and len(found) < 2:
-        token = tokens[i]
-        i += 1
+    rest = list(argv)
+    while rest and len(found) < 2:
+        token = rest.pop(0)
         if token == "--":
             break
-        if token.startswith("-") and len(token) > 1:
-            if token in takes_value:
-                i += 1
+        if (
+            "=" not in token
+            and token not in booleans
+            and (token.startswith("--") or (token.startswith("-") and len(token) == 2))
+        ):
+            if len(rest) <= 1:
+                break
+            rest.pop(0)
+            continue
+        if token.startswith("-") or not token:
             continue
         found.append(token)
         if len(found) == 1 and token not in registry.groups:
@@ -314,7 +334,8 @@ def _from_environment(
         text = environ.get(variable)
         if flag.name in given or text is None:
             continue
-        values[flag.name] = _value(flag, text, variable)
+        with contextlib.suppress(FlagError):  # etcdctl ignores a value it cannot read
+            values[flag.name] = _value(flag, text, variable)
 
 
 @dataclass(frozen=True)
@@ -355,8 +376,8 @@ class Globals:
         username, password = self.credentials()
         cert = (self.cert, self.key) if self.cert and self.key else self.cert
         srv = self.discovery_srv
-        if srv and self.discovery_srv_name:
-            srv = f"{self.discovery_srv_name}.{srv}"  # etcd-client-ssl-<name> style SRV names
+        if self.discovery_srv_name:
+            raise CliError("--discovery-srv-name is not supported", EXIT_BAD_FEATURE)
         return Etcd3Client(
             hosts if srv is None else "127.0.0.1",
             srv_domain=srv,

@@ -162,14 +162,14 @@ def go_document(value: object) -> object:
     message's order, zero values left out (``omitempty``), bytes in base64, enums as numbers."""
     if isinstance(value, BaseModel):
         document: dict[str, object] = {}
-        for name in type(value).model_fields:
+        for name, info in type(value).model_fields.items():
             field = getattr(value, name)
             if isinstance(field, enum.Enum):
                 if list(type(field)).index(field) == 0:
                     continue
             elif field is None or field is False or field in (0, b"", []):
                 continue
-            document[name] = go_document(field)
+            document[info.alias or name] = go_document(field)
         return document
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
