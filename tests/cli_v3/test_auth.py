@@ -140,6 +140,19 @@ def test_user_add_password_sources(url: str, name: str, how: tuple[str, ...]) ->
 
 
 @pytest.mark.usefixtures("cleanup")
+@pytest.mark.parametrize("command", ["add", "passwd"])
+def test_user_password_without_a_terminal(url: str, name: str, command: str) -> None:
+    """Listed in docs/cli.md: both fail with exit 128; aio-etcd says how to give one."""
+    endpoint = url.removeprefix("http://")
+    fresh_user(name)(Gateway(url))
+    theirs = etcdctl(endpoint, "user", command, f"{name}-new" if command == "add" else name)
+    ours = _compare.aio(endpoint, "user", command, f"{name}-new" if command == "add" else name)
+    no_user(f"{name}-new")(Gateway(url))
+    assert theirs.code == ours.code == 128
+    assert "no terminal to ask for the password" in ours.first_err
+
+
+@pytest.mark.usefixtures("cleanup")
 def test_user_add_twice_and_bad_names(url: str, name: str) -> None:
     compare(url, "user", "add", f"{name}:pw", setup=fresh_user(name))
     compare(url, "user", "add", ":pw")

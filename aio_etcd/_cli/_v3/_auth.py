@@ -48,6 +48,7 @@ from ...models.v3 import (
 from .._errors import CliError
 from ._admin import R, call, go_json
 from ._command import Check, Context, Flag, Registry, Usage
+from ._errors import EXIT_BAD_ARGS
 from ._printer import go_quote
 
 PERM_TYPES = ("READ", "WRITE", "READWRITE")
@@ -258,12 +259,12 @@ def _password(ctx: Context, user: str, prompt: str) -> str:
         raise CliError(
             "no terminal to ask for the password: give it as user:password, with "
             "--new-user-password, or on stdin with --interactive=false",
-            1,
+            EXIT_BAD_ARGS,
         )
     first = getpass.getpass(f"{prompt} of {user}: ")
     again = getpass.getpass(f"Type {prompt.lower()} of {user} again for confirmation: ")
     if first != again:
-        raise CliError("given passwords are different.", 1)
+        raise CliError("given passwords are different", EXIT_BAD_ARGS)
     return first
 
 
