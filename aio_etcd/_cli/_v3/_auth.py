@@ -40,6 +40,7 @@ from ...models.v3 import (
     AuthUserRevokeRoleRequest,
     AuthUserRevokeRoleResponse,
     Permission,
+    PermType,
     ResponseHeader,
     UserAddOptions,
     V3Model,
@@ -47,19 +48,23 @@ from ...models.v3 import (
 )
 from .._errors import CliError
 from ._admin import R, call, go_json
-from ._command import Check, Context, Flag, Registry, Usage
+from ._command import Check, Context, Flag, Registry, Run, Usage
 from ._errors import EXIT_BAD_ARGS
 from ._printer import go_quote
 
-PERM_TYPES = ("READ", "WRITE", "READWRITE")
+PERM_TYPES: tuple[PermType, ...] = ("READ", "WRITE", "READWRITE")
 INTERACTIVE = Flag(
     "interactive", "bool", True, "Read password from stdin instead of interactive terminal"
 )
 
 
+Spec = tuple[str, Run, str, str, Check, tuple[Flag, ...]]
+"""A command of a group: its word, what it runs, usage, help, argument check and flags."""
+
+
 def register(commands: Registry) -> None:
     commands.group("user", "User related commands")
-    user = (
+    user: tuple[Spec, ...] = (
         (
             "add",
             user_add,
@@ -148,7 +153,7 @@ def register(commands: Registry) -> None:
         ),
         Flag("prefix", "bool", False, "grant a prefix permission"),
     )
-    role = (
+    role: tuple[Spec, ...] = (
         (
             "add",
             role_add,
@@ -198,7 +203,7 @@ def register(commands: Registry) -> None:
             range_flags,
         ),
     )
-    for name, run, usage, help, check, flags in role:  # type: ignore[assignment]
+    for name, run, usage, help, check, flags in role:
         commands.add(f"role {name}", run, usage=usage, help=help, check=check, flags=flags)
     commands.group("auth", "Enable or disable authentication")
     commands.add(
@@ -273,7 +278,7 @@ def _password(ctx: Context, user: str, prompt: str) -> str:
 
 async def user_add(ctx: Context) -> int:
     if ctx.on("no-password"):
-        user, request = ctx.args[0], None
+        user = ctx.args[0]
         request = AuthUserAddRequest(name=user, options=UserAddOptions(no_password=True))
     else:
         user, colon, password = ctx.args[0].partition(":")
@@ -487,11 +492,11 @@ def permission_range(args: list[str], flags: dict[str, object]) -> tuple[bytes, 
 
 
 async def role_grant(ctx: Context) -> int:
-    role, kind = ctx.args[0], ctx.args[1].upper()
+    role = ctx.args[0]
+    kind = PERM_TYPES[PERM_TYPES.index(ctx.args[1].upper())]  # checked before any I/O
     key, end = permission_range(ctx.args[2:], ctx.flags)
     request = AuthRoleGrantPermissionRequest(
-        name=role,
-        perm=Permission(perm_type=kind, key=key, range_end=end),  # type: ignore[arg-type]
+        name=role, perm=Permission(perm_type=kind, key=key, range_end=end)
     )
     reply = await _write(ctx, "role/grant", request, AuthRoleGrantPermissionResponse)
     _done(ctx, reply, f"Role {role} updated")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -108,13 +109,12 @@ def register(commands: Registry) -> None:
 
 def member_id(text: str) -> int:
     """A member id in hex, as etcdctl reads it (``strconv.ParseUint(text, 16, 64)``)."""
-    try:
-        number = int(text, 16) if text and text.isalnum() else int("x")
-    except ValueError:
+    if not re.fullmatch(r"[0-9a-fA-F]+", text):  # Go takes no 0x, sign, space or _ here
         raise Usage(
             f'bad member ID arg (strconv.ParseUint: parsing "{text}": invalid syntax), '
             "expecting ID in Hex"
-        ) from None
+        )
+    number = int(text, 16)
     if number >= 2**64:
         raise Usage(
             f'bad member ID arg (strconv.ParseUint: parsing "{text}": value out of range), '
