@@ -100,10 +100,12 @@ def compare_each(
     *,
     normalise: Sequence[Normaliser] = (),
     retry_while: str | None = None,
+    same: bool = True,
 ) -> tuple[Run, Run]:
     """Like :func:`~tests.cli_v3._compare.compare`, where each side's arguments come from
     its own setup (``args_of``), e.g. the id of a member the setup added. A run whose stderr
-    says ``retry_while`` (a state the server leaves by itself) is repeated, for a while."""
+    says ``retry_while`` (a state the server leaves by itself) is repeated, for a while.
+    With ``same=False`` the two runs are returned for the caller to check, not compared."""
     endpoint = url.removeprefix("http://")
     sides = []
     for runner in (_compare.etcdctl, _compare.aio):
@@ -115,6 +117,8 @@ def compare_each(
             ran = runner(endpoint, *args)
         sides.append(ran)
     theirs, ours = sides
+    if not same:
+        return theirs, ours
     for side in sides:
         for normaliser in normalise:
             side.out = normaliser(side.out, side)
