@@ -22,7 +22,7 @@ named ``page:line`` (the line of its opening fence). The convention the pages fo
   ``assert``; any exception fails the block.
 - **Test functions run.** A ``def test_...`` or ``async def test_...`` that a block defines
   is called with the fixtures its parameters name (``etcd_server``, ``etcd_client``,
-  ``etcd_cluster``), as the testing plugin would.
+  ``etcd3_client``, ``etcd_cluster``), as the testing plugin would.
 - **A block that cannot run says so.** ``<!-- not-run: reason -->`` on the line before the
   fence; such a block is only compiled. The README's blocks that are fragments are listed in
   ``README_NOT_RUN``. Anything that is not Python goes in another fence (``sh``, ``text``).
@@ -327,7 +327,11 @@ class PageRun:
         self.used_cluster = False
         servers.write_client_files(workdir)
         self.keys_before = self._top_level_keys(servers.plain)
-        if api == "v3" or any("Etcd3Client" in b.source for b in ALL_BLOCKS if b.page == page):
+        if api == "v3" or any(
+            "Etcd3Client" in b.source or "etcd3_client" in b.source
+            for b in ALL_BLOCKS
+            if b.page == page
+        ):
             self.v3_server = servers.v3
             self.v3_before = _v3_state(self.v3_server)
 
@@ -450,7 +454,7 @@ class PageRun:
 
     async def call_test(self, test: Callable[..., Any], fixtures: Callable[[str], Any]) -> None:
         arguments: dict[str, Any] = {}
-        opened: list[aio_etcd.Client] = []
+        opened: list[aio_etcd.Client | aio_etcd.Etcd3Client] = []
         for name in inspect.signature(test).parameters:
             if name == "etcd_client":
                 if self.api == "v3" and self.v3_server is not None:
@@ -459,6 +463,10 @@ class PageRun:
                     client = RealClient(port=self.servers.plain.port)
                 opened.append(client)
                 arguments[name] = client
+            elif name == "etcd3_client":
+                client3 = RealClient3(port=fixtures("etcd3_server").port)
+                opened.append(client3)
+                arguments[name] = client3
             elif name == "etcd_cluster":
                 self.used_cluster = True
                 arguments[name] = self.servers.cluster
@@ -470,8 +478,8 @@ class PageRun:
             else:
                 await asyncio.to_thread(test, **arguments)
         finally:
-            for client in opened:
-                await client.close()
+            for each in opened:
+                await each.close()
             if "etcd_cluster" in arguments:
                 await asyncio.to_thread(recover, self.servers.cluster)
 
