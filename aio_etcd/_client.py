@@ -585,8 +585,9 @@ class Client:
             index: the first index to report (e.g. a read's ``etcd_index + 1``); by
                 default, changes from when the iteration starts (the first ``anext``).
             resync: when etcd's history (v2: its last 1000 changes; v3: the revisions
-                left by compaction) no longer reaches back to the next index wanted, re-read the key or tree, yield that as an event with
-                ``snapshot=True``, and go on from there, instead of raising
+                left by compaction) no longer reaches back to the next index wanted,
+                re-read the key or tree, yield that as an event with ``snapshot=True``,
+                and go on from there, instead of raising
                 :class:`~aio_etcd.EtcdEventIndexCleared`.
             probe_interval: after this many quiet seconds, check on another connection
                 that the member is alive and healthy (it has a second to answer), and move
