@@ -43,6 +43,8 @@ ODD = [
 
 async def round_trip(client: etcd.Client, directory: str, name: str, value: str) -> None:
     """write, read, list, watch from history, and compare-and-delete ``directory/name``."""
+    # v3 events carry no action: a key's first version is reported as a create.
+    first = "set" if client.api == "v2" else "create"
     key = f"{directory}/{name}"
     written = await client.write(key, value)
     assert (written.action, written.key, written.value, written.new_key) == (
@@ -60,7 +62,7 @@ async def round_trip(client: etcd.Client, directory: str, name: str, value: str)
     assert [(n.key, n.value) for n in listing.children] == [(key, value)]
 
     event = await client.watch(key, index=written.modified_index)  # from etcd's history
-    assert (event.action, event.key, event.value) == ("set", key, value)
+    assert (event.action, event.key, event.value) == (first, key, value)
 
     if value:
         deleted = await client.delete(key, prevValue=value)
@@ -78,6 +80,10 @@ async def round_trip(client: etcd.Client, directory: str, name: str, value: str)
 async def test_an_odd_key_and_value(client: etcd.Client, prefix: str, odd: str) -> None:
     # The directory has the odd name too: it is a segment of the path like any other.
     await round_trip(client, f"{prefix}/{odd}", odd, odd)
+    if client.api == "v3":
+        # v3 directories are implicit: the last child gone, the directory is gone too.
+        assert not await client.contains(prefix)
+        return
     tree = await client.read(prefix, recursive=True)
     assert [(n.key, n.dir) for n in tree.get_subtree()] == [
         (prefix, True),
