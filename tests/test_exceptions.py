@@ -240,6 +240,7 @@ async def test_108_directory_not_empty(client: etcd.Client, prefix: str) -> None
     assert (await client.read(f"{prefix}/d/child")).value == "v"
 
 
+@pytest.mark.v2_only("v2 keeps the last 1000 events; v3 keeps all until compaction (tests/v2on3)")
 async def test_401_event_index_cleared_comes_with_http_400(
     client: etcd.Client, prefix: str
 ) -> None:

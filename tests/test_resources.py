@@ -77,12 +77,21 @@ async def all_connected(baseline: int, count: int) -> None:
 
 
 def etcd_watchers(server: LocalEtcd) -> int:
-    """How many watchers etcd holds now (``/v2/stats/store``)."""
+    """How many watchers etcd holds now: ``/v2/stats/store``, or on a server without v2 the
+    gauge ``etcd_debugging_mvcc_watcher_total`` of ``/metrics`` (v3 watchers)."""
     connection = http.client.HTTPConnection(LOOPBACK, server.port, timeout=5)
     try:
         connection.request("GET", "/v2/stats/store")
-        watchers: int = json.loads(connection.getresponse().read())["watchers"]
-        return watchers
+        reply = connection.getresponse()
+        body = reply.read()
+        if reply.status == 200:
+            watchers: int = json.loads(body)["watchers"]
+            return watchers
+        connection.request("GET", "/metrics")
+        for line in connection.getresponse().read().decode().splitlines():
+            if line.startswith("etcd_debugging_mvcc_watcher_total "):
+                return int(float(line.split()[1]))
+        raise AssertionError("etcd's /metrics has no etcd_debugging_mvcc_watcher_total")
     finally:
         connection.close()
 
@@ -275,14 +284,14 @@ async def test_close_ends_the_watches_in_flight(etcd_server: LocalEtcd, prefix: 
 
 
 async def test_cancelled_watches_release_their_connections(
-    etcd_server: LocalEtcd, client: etcd.Client, prefix: str
+    server: LocalEtcd, client: etcd.Client, prefix: str
 ) -> None:
     baseline = open_fds()
-    watchers = etcd_watchers(etcd_server)
+    watchers = etcd_watchers(server)
     watches = start_watches(client, (f"{prefix}/w{i}" for i in range(200)))
     try:
         await all_connected(baseline, 200)
-        await all_waiting(etcd_server, watchers, 200)
+        await all_waiting(server, watchers, 200)
         assert not any(watch.done() for watch in watches)
     finally:
         outcomes = await cancel_all(watches)
@@ -290,7 +299,7 @@ async def test_cancelled_watches_release_their_connections(
     assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
     await all_released(baseline)
     # etcd drops a watcher when its connection closes.
-    left = await etcd_holds(etcd_server, lambda n: n <= watchers)
+    left = await etcd_holds(server, lambda n: n <= watchers)
     assert left <= watchers, f"etcd still holds {left - watchers} of the cancelled watchers"
     await round_trip(client, f"{prefix}/after", "still works")
 
@@ -327,14 +336,14 @@ async def test_watches_given_up_by_wait_for_release_their_connections(
 
 
 async def test_a_cancelled_watch_delivers_its_event_nowhere(
-    etcd_server: LocalEtcd, client: etcd.Client, prefix: str
+    server: LocalEtcd, client: etcd.Client, prefix: str
 ) -> None:
     await client.write(f"{prefix}/other", "o")
     start = await client.write(f"{prefix}/k", "v0")
     baseline = open_fds()
-    watchers = etcd_watchers(etcd_server)
+    watchers = etcd_watchers(server)
     watch = asyncio.create_task(client.watch(f"{prefix}/k", index=start.modified_index + 1))
-    await all_waiting(etcd_server, watchers, 1)
+    await all_waiting(server, watchers, 1)
     watch.cancel()
     with pytest.raises(asyncio.CancelledError):
         await watch
@@ -362,17 +371,17 @@ async def test_a_cancelled_watch_delivers_its_event_nowhere(
 
 
 async def test_no_task_is_left_behind_after_cancellation(
-    etcd_server: LocalEtcd, client: etcd.Client, prefix: str
+    server: LocalEtcd, client: etcd.Client, prefix: str
 ) -> None:
     before = asyncio.all_tasks()
     baseline = open_fds()
-    watchers = etcd_watchers(etcd_server)
+    watchers = etcd_watchers(server)
     watches = start_watches(client, (f"{prefix}/w{i}" for i in range(50)))
     eternal = [
         asyncio.create_task(client.eternal_watch(f"{prefix}/e{i}", ignore)) for i in range(5)
     ]
     await all_connected(baseline, 55)
-    await all_waiting(etcd_server, watchers, 55)
+    await all_waiting(server, watchers, 55)
 
     await cancel_all([*watches, *eternal])
 
