@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"Error: {exc.message}", file=sys.stderr, flush=True)
         return exc.code
-    if api == "3" and _first_word(arguments) not in BOTH_APIS:
+    if api == "3" and not _either_api(arguments):
         from ._v3 import main as main3
 
         code = main3(arguments)
@@ -61,7 +61,8 @@ def select_api(argv: list[str], environ: Mapping[str, str]) -> tuple[str, list[s
     while i < len(argv):
         token = argv[i]
         i += 1
-        if token == "--":
+        if token == "--" or token in BOTH_APIS:
+            # What follows is the command's own: ``tour --api v3`` picks the tour's API.
             rest += argv[i - 1 :]
             break
         if token == "--api" and i < len(argv):
@@ -77,8 +78,17 @@ def select_api(argv: list[str], environ: Mapping[str, str]) -> tuple[str, list[s
     return api, rest
 
 
-def _first_word(argv: Sequence[str]) -> str | None:
-    return next((a for a in argv if not a.startswith("-")), None)
+def _either_api(argv: Sequence[str]) -> bool:
+    """Whether the command is one of ``BOTH_APIS``: the first word that is neither a flag
+    nor a flag's value (``--endpoints URL migrate``)."""
+    previous = ""
+    for token in argv:
+        if token in BOTH_APIS:
+            return True
+        if not token.startswith("-") and not (previous.startswith("-") and "=" not in previous):
+            return False
+        previous = token
+    return False
 
 
 def guarded(
