@@ -7,7 +7,8 @@ Streamed replies (watch, keep-alive, snapshot, observe) are JSON objects one aft
 they are framed on object boundaries, never on chunks or newlines (§2.5: etcd 3.5 ends a stream
 error without a newline, proxies split and join chunks).
 
-The gateway carries the auth token (``_auth.TokenManager``) and checks that every reply comes
+A read-only transaction is never cut off mid-flight (see :data:`DRAIN`). The gateway carries
+the auth token (``_auth.TokenManager``) and checks that every reply comes
 from the cluster the client first talked to. Failover is :class:`~aio_etcd._retry.Failover`.
 """
 
@@ -26,12 +27,13 @@ from pydantic import Field, ValidationError
 from .._aio import bounded
 from .._exceptions import EtcdConnectionFailed, EtcdTimedOut, EtcdUnexpectedResponse
 from .._retry import Failover
-from .._transport import HttpStream, Transport, origin
+from .._transport import HttpResponse, HttpStream, Transport, origin
 from .._types import Timeout
 from .._validate import timeout as check_timeout
 from ..models import ErrorPayload
 from ..models.v3._base import WIRE, V3Model, V3Request
 from ..models.v3.auth import AuthenticateRequest, AuthenticateResponse
+from ..models.v3.txn import TxnRequest
 from ._auth import TokenManager
 from ._errors import error_for_reply, error_for_stream, needs_new_token, unexpected
 
@@ -41,6 +43,12 @@ _JSON = {"Content-Type": "application/json"}
 MAX_MESSAGE = 256 * 2**20
 """Bytes a streamed message may grow to before the stream is refused as garbage. etcd sends
 a watch message of several MiB as one object."""
+DRAIN = 10.0
+"""Seconds a read-only transaction whose caller gave up (timed out, or was cancelled) may
+go on in the background before its connection is closed. etcd 3.5.0 to 3.5.4 crash (a
+panic, "unexpected error during txn") when the context of a read-only transaction is
+cancelled while it runs, and closing the connection under it cancels that context
+(etcd-io/etcd#14110, fixed in 3.5.5 by etcd-io/etcd#14178)."""
 
 
 class _Member(V3Model):
@@ -75,11 +83,15 @@ class Gateway:
         self.tokens = tokens
         self.closed = False
         """Set by :meth:`aclose`; every call is refused from then on."""
+        self._draining: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
         """Refuse further calls and release every connection (open streams end)."""
         if not self.closed:
             self.closed = True
+            for task in self._draining:
+                task.cancel()
+            await asyncio.gather(*self._draining, return_exceptions=True)
             await self.transport.aclose()
 
     async def call(
@@ -107,9 +119,9 @@ class Gateway:
                 answered in time.
         """
         self._check_open()
-        body = request.wire()
+        body, whole = request.wire(), _read_only(request)
         return await self.failover.run(
-            lambda endpoint, seconds: self._send(endpoint, path, body, reply, seconds),
+            lambda endpoint, seconds: self._send(endpoint, path, body, reply, seconds, whole),
             timeout=timeout,
             repeatable=repeatable,
         )
@@ -125,7 +137,7 @@ class Gateway:
     ) -> R:
         """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover."""
         self._check_open()
-        return await self._send(endpoint, path, request.wire(), reply, timeout)
+        return await self._send(endpoint, path, request.wire(), reply, timeout, _read_only(request))
 
     def stream(
         self,
@@ -216,17 +228,28 @@ class Gateway:
     # -- one request -----------------------------------------------------------------------
 
     async def _send(
-        self, endpoint: str, path: str, body: bytes, reply: type[R], timeout: float | None
+        self,
+        endpoint: str,
+        path: str,
+        body: bytes,
+        reply: type[R],
+        timeout: float | None,
+        whole: bool = False,
     ) -> R:
+        """``whole``: a read-only transaction, never cut off (see :data:`DRAIN`)."""
         url = f"{endpoint}/v3/{path}"
         deadline = _Deadline(timeout)
         await self.tokens.ready(endpoint, self.authenticate, deadline.left())
         retried = False
         while True:
             auth, generation = self.tokens.headers()
-            response = await self.transport.request(
-                "POST", url, body=body, headers={**_JSON, **auth}, timeout=deadline.left()
-            )
+            headers = {**_JSON, **auth}
+            if whole:
+                response = await self._uncut(url, body, headers, deadline.left())
+            else:
+                response = await self.transport.request(
+                    "POST", url, body=body, headers=headers, timeout=deadline.left()
+                )
             if response.status == 200:
                 return self._parse(reply, response.body, response.status, url, endpoint)
             error = error_for_reply(response.status, response.body, url)
@@ -237,6 +260,35 @@ class Gateway:
                 endpoint, self.authenticate, deadline.left(), generation
             ):
                 raise error
+
+    async def _uncut(
+        self, url: str, body: bytes, headers: dict[str, str], timeout: float | None
+    ) -> HttpResponse:
+        """The reply to a POST that goes on for up to :data:`DRAIN` seconds after the
+        caller stopped waiting for it."""
+        sending = asyncio.ensure_future(
+            self.transport.request("POST", url, body=body, headers=headers, timeout=None)
+        )
+        try:
+            return await bounded(asyncio.shield(sending), timeout)
+        except asyncio.TimeoutError as exc:
+            self._drain(sending)
+            if isinstance(exc, EtcdTimedOut):
+                raise
+            raise EtcdTimedOut(f"POST {origin(url)}: no reply within {timeout} s") from exc
+        except BaseException:
+            self._drain(sending)
+            raise
+
+    def _drain(self, sending: asyncio.Future[HttpResponse]) -> None:
+        async def finish() -> None:
+            with contextlib.suppress(Exception):  # nobody waits for the reply any more
+                await bounded(sending, DRAIN)
+
+        if not sending.done():
+            task = asyncio.ensure_future(finish())
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
 
     @contextlib.asynccontextmanager
     async def _stream(
@@ -408,3 +460,7 @@ class Part:
     def _seconds(self, timeout: Timeout) -> float | None:
         """A call's time limit: ``timeout`` checked, or the client's ``read_timeout``."""
         return check_timeout(timeout, self._gateway.read_timeout)
+
+
+def _read_only(request: V3Request) -> bool:
+    return isinstance(request, TxnRequest) and request.read_only

@@ -340,7 +340,7 @@ class KV(Part):
             request,
             TxnResponse,
             timeout=self._seconds(timeout),
-            repeatable=_reads_only(request),
+            repeatable=request.read_only,
         )
 
     async def compact(
@@ -409,13 +409,6 @@ def _items(values: object, cls: type[Compare] | type[RequestOp], name: str, hint
                 f"{name} must hold {cls.__name__} objects (e.g. {hint}), not {type(item).__name__}"
             )
     return items
-
-
-def _reads_only(request: TxnRequest) -> bool:
-    return all(
-        op.request_range is not None or (op.request_txn is not None and _reads_only(op.request_txn))
-        for op in (*request.success, *request.failure)
-    )
 
 
 # -- compares ----------------------------------------------------------------------------

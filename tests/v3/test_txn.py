@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
+
 import pytest
 
 import aio_etcd as etcd
+from aio_etcd._server import LocalEtcd
 from aio_etcd.v3 import (
     Compare,
     CompareTarget,
@@ -170,7 +175,33 @@ def test_compares_are_built_only_from_typed_operands() -> None:
 async def test_a_read_only_txn_is_repeatable_and_a_write_is_not(
     client: etcd.Etcd3Client, prefix: bytes
 ) -> None:
-    from aio_etcd._v3._kv import _reads_only, txn_request
+    from aio_etcd._v3._kv import txn_request
 
-    assert _reads_only(txn_request([], [Op.get(b"k")], [Op.txn([], [Op.get(b"j")])]))
-    assert not _reads_only(txn_request([], [Op.get(b"k")], [Op.txn([], [Op.delete(b"j")])]))
+    assert txn_request([], [Op.get(b"k")], [Op.txn([], [Op.get(b"j")])]).read_only
+    assert not txn_request([], [Op.get(b"k")], [Op.txn([], [Op.delete(b"j")])]).read_only
+
+
+async def test_a_read_only_txn_given_up_on_does_not_crash_etcd() -> None:
+    """etcd 3.5.0 to 3.5.4 crash when a read-only txn is cut off while it runs
+    (etcd-io/etcd#14110); 3.5.1 did so within ten such txns before they were let finish."""
+    rounds = random.Random(14110)
+    with LocalEtcd(enable_v2=False) as server:
+        async with etcd.Etcd3Client(port=server.port) as client:
+            await asyncio.gather(*(client.put(b"/big/%05d" % i, b"x" * 1000) for i in range(2000)))
+            for round in range(60):
+                if round % 2:
+                    with pytest.raises(etcd.EtcdTimedOut):
+                        await client.transaction([], [Op.get_prefix(b"/big/")], [], timeout=0.001)
+                    continue
+                reading = asyncio.ensure_future(
+                    client.transaction([], [Op.get_prefix(b"/big/")], [])
+                )
+                await asyncio.sleep(rounds.uniform(0.0005, 0.01))
+                reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+            await asyncio.sleep(0.2)
+            assert server.running, server.log_path
+            reply = await client.transaction([], [Op.get_prefix(b"/big/", count_only=True)], [])
+            assert reply.responses[0].response_range is not None
+            assert reply.responses[0].response_range.count == 2000

@@ -101,6 +101,16 @@ class TxnRequest(V3Request):
     success: list[RequestOp] = Field(default_factory=list)
     failure: list[RequestOp] = Field(default_factory=list)
 
+    @property
+    def read_only(self) -> bool:
+        """Whether every operation of both branches only reads: etcd serves such a
+        transaction without raft, as a read."""
+        return all(
+            op.request_range is not None
+            or (op.request_txn is not None and op.request_txn.read_only)
+            for op in (*self.success, *self.failure)
+        )
+
 
 class ResponseOp(V3Model):
     """The result of one operation, in the field of its kind."""
