@@ -44,7 +44,13 @@ def entries(listing: EtcdResult) -> list[EtcdNode]:
     directories are not contenders: they are the queues of names nested below this one's
     (a lock ``jobs/nightly`` below a lock ``jobs``)."""
     nodes = (node for node in listing.node.nodes or () if not node.dir)
-    return sorted(nodes, key=lambda node: (node.created_index, node.key))
+    return sorted(nodes, key=position)
+
+
+def position(node: EtcdNode) -> tuple[int, str]:
+    """Where ``node`` stands in its queue: by creation, then by name (one v3 revision may
+    create several keys)."""
+    return node.created_index, node.key
 
 
 class QueueEntry:

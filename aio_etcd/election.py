@@ -15,13 +15,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from . import _validate as check
 from ._client import Client
 from ._exceptions import EtcdEventIndexCleared, EtcdKeyNotFound, EtcdValueError
-from ._queue import QueueEntry, entries
-from .models import EtcdNode
+from ._queue import GONE, QueueEntry, entries, position
+from .models import EtcdNode, EtcdResult
 
 __all__ = ["DEFAULT_PREFIX", "Election"]
 
@@ -119,43 +119,73 @@ class Election:
 
     async def leader(self) -> str | None:
         """The value the leader campaigned with, or ``None`` when nobody leads."""
-        first, _ = await self._first()
-        return None if first is None else first.value
+        queue, _ = await self._queue()
+        head = _head(queue)
+        return None if head is None else head.value
 
-    async def observe(self) -> AsyncIterator[str | None]:
+    async def observe(self) -> AsyncGenerator[str | None, None]:
         """The leader now (its campaign value, ``None`` while nobody leads), then each new
-        leader.
+        leader, in the order etcd made them lead.
 
         A new leader is a new key at the head of the queue, reported once: a candidate that
-        wins again is reported again, with the same value. After each change in the queue,
-        the queue is listed again and its head then is what is reported, so a leader whose
-        term began and ended before that listing is not.
-        """
-        first, index = await self._first()
-        current = None if first is None else first.key
-        yield None if first is None else first.value
-        while True:
-            # Any change in the queue may change its head: look again after each.
-            watch = self.client.watch_iter(self.path, recursive=True, index=index)
-            try:
-                async with watch:
-                    async for _change in watch:
-                        break
-            except EtcdEventIndexCleared:
-                pass
-            first, index = await self._first()
-            key = None if first is None else first.key
-            if key != current:
-                current = key
-                yield None if first is None else first.value
+        wins again is reported again, with the same value. The queue is listed once and then
+        followed change by change from the listing's index, so every term is reported, even
+        one that began and ended while the caller was busy, or before a watch from the past
+        caught up (etcd v3 replays history in batches, up to 100 ms late). Only when etcd's
+        history no longer reaches back is the queue listed again, and a term that passed
+        entirely in that gap is not reported.
 
-    async def _first(self) -> tuple[EtcdNode | None, int]:
-        """The leading entry (or ``None``), and the index to watch from."""
+        The watch stays open between two leaders; it is closed when the generator is: when
+        the task iterating is cancelled, or at once on leaving the loop early inside
+        ``contextlib.aclosing(election.observe())``.
+        """
+        queue, index = await self._queue()
+        current = _head(queue)
+        yield None if current is None else current.value
+        while True:
+            try:
+                async with self.client.watch_iter(self.path, recursive=True, index=index) as watch:
+                    async for event in watch:
+                        self._apply(queue, event)
+                        index = watch.next_index or index
+                        if index <= event.modified_index:
+                            continue  # the revision goes on: the head is known at its end
+                        head = _head(queue)
+                        if _key(head) != _key(current):
+                            current = head
+                            yield None if head is None else head.value
+            except EtcdEventIndexCleared:
+                queue, index = await self._queue()
+                head = _head(queue)
+                if _key(head) != _key(current):
+                    current = head
+                    yield None if head is None else head.value
+
+    def _apply(self, queue: dict[str, EtcdNode], event: EtcdResult) -> None:
+        """``queue`` (its entries by key) after ``event``, a change at or below the queue's
+        directory; nested queues' keys are no entries. Applying an event twice is harmless."""
+        node = event.node
+        if event.action in GONE:
+            for key in [key for key in queue if key == node.key or key.startswith(node.key + "/")]:
+                del queue[key]
+        elif not node.dir and node.key.rpartition("/")[0] == self.path:
+            queue[node.key] = node
+
+    async def _queue(self) -> tuple[dict[str, EtcdNode], int]:
+        """The queue's entries by key, and the index to watch from."""
         try:
             listing = await self.client.read(self.path, sorted=True)
         except EtcdKeyNotFound as missing:
             index = missing.payload.index if missing.payload is not None else None
-            return None, (index or 0) + 1
+            return {}, (index or 0) + 1
         assert listing.etcd_index is not None
-        nodes = entries(listing)
-        return (nodes[0] if nodes else None), listing.etcd_index + 1
+        return {node.key: node for node in entries(listing)}, listing.etcd_index + 1
+
+
+def _head(queue: dict[str, EtcdNode]) -> EtcdNode | None:
+    """The leading entry: the first created."""
+    return min(queue.values(), key=position, default=None)
+
+
+def _key(node: EtcdNode | None) -> str | None:
+    return None if node is None else node.key

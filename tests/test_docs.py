@@ -116,10 +116,6 @@ V3_NOT_RUN: dict[str, str] = {
     'await client.delete("/app/config/db", recursive=True)': (
         "a recursive delete reaches v3 watchers as one delete per key, not one of the directory"
     ),
-    "docs/recipes/election.md": (
-        "on api='v3' the page's observer at times misses the first leader; not yet "
-        "understood, so the page runs on v2 only for now"
-    ),
     "saved = next_index": _V3_HISTORY,
     "print(event.snapshot, event.action, event.key)": _V3_HISTORY,
     'print((await instances(client, "api"))[0])': (

@@ -175,6 +175,28 @@ async def test_after_losing_the_lead_a_candidate_campaigns_again_without_resigni
         assert observed == [None, "a", None, "b", "a", None]
 
 
+async def test_an_observer_reports_every_term_even_one_over_before_it_looked_again(
+    server: LocalEtcd, api: str
+) -> None:
+    name = uuid.uuid4().hex
+    async with etcd.Client(port=server.port, api=api) as client:
+        observing = Election(client, name).observe()
+        assert await anext(observing) is None
+        # While the observer is not iterated, three terms begin and end.
+        a, b = Election(client, name), Election(client, name)
+        assert await a.campaign("a") is True
+        waiting = asyncio.create_task(b.campaign("b"))
+        await asyncio.sleep(0.3)  # b queues behind a
+        await a.resign()
+        assert await asyncio.wait_for(waiting, 5) is True
+        await b.resign()
+        assert await a.campaign("a") is True
+        await a.resign()
+        seen = [await asyncio.wait_for(anext(observing), 5) for _ in range(5)]
+        await observing.aclose()
+        assert seen == ["a", "b", None, "a", None]
+
+
 async def test_fencing_tokens_grow_with_every_leader(server: LocalEtcd, api: str) -> None:
     name = uuid.uuid4().hex
     async with etcd.Client(port=server.port, api=api) as client:
