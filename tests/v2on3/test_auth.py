@@ -118,3 +118,44 @@ async def test_one_login_serves_every_call(secured: LocalEtcd) -> None:
         for _ in range(5):
             await root.read("/login/k")
         assert root._backend._gateway.tokens.token == token  # type: ignore[attr-defined]
+
+
+TOKEN_TTL = 2
+"""Seconds a token may stay unused (``--auth-token-ttl``) on ``short_tokens``."""
+
+
+@pytest.fixture(scope="module")
+def short_tokens() -> Iterator[LocalEtcd]:
+    extra = (f"--auth-token-ttl={TOKEN_TTL}",)
+    with LocalEtcd(name="tokens-v2on3", enable_v2=False, extra_args=extra) as server:
+        asyncio.run(_secure(server))
+        yield server
+
+
+async def test_a_watch_goes_on_after_its_token_expired(short_tokens: LocalEtcd) -> None:
+    """The stream outlives its token; when it must be made again (here etcd restarts, once
+    the token has expired), a new token is taken and the watch goes on from the next index,
+    nothing skipped or twice."""
+    async with (
+        as_user(short_tokens, *ROOT) as watcher,
+        as_user(short_tokens, *ROOT) as writer,
+    ):
+        first = await writer.write("/expiring/k", "0")
+        written = [first.modifiedIndex]
+        seen: list[int] = []
+        watch = watcher.watch_iter("/expiring", recursive=True, index=first.modifiedIndex)
+        async with watch as changes:
+            for value in ("1", "2"):
+                written.append((await writer.write("/expiring/k", value)).modifiedIndex)
+            while len(seen) < 3:
+                seen.append((await asyncio.wait_for(anext(changes), 5)).modifiedIndex)
+            token = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
+            await asyncio.sleep(TOKEN_TTL + 1)  # the token expires, unused
+            await asyncio.to_thread(short_tokens.restart)
+            for value in ("3", "4"):
+                written.append((await writer.write("/expiring/k", value)).modifiedIndex)
+            while len(seen) < 5:
+                seen.append((await asyncio.wait_for(anext(changes), 10)).modifiedIndex)
+            renewed = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
+            assert renewed not in (None, token)
+        assert seen == written
