@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
@@ -241,6 +243,27 @@ async def test_refresh_keeps_value_and_created_index(client: etcd.Client, prefix
         await client.refresh(f"{prefix}/nodes/none", ttl=5)
 
 
+async def test_refresh_of_a_key_whose_ttl_ran_out_is_key_not_found(
+    client: etcd.Client, prefix: str
+) -> None:
+    key = f"{prefix}/expiring"
+    # A sibling keeps the directory: on v3 directories are implicit, and v2 names the first
+    # missing segment as the cause.
+    await client.write(f"{prefix}/stays", "here")
+    await client.write(key, "short-lived", ttl=1)
+    deadline = time.monotonic() + 10
+    while await client.contains(key):  # v3: the lease's minimum TTL is about 2 s
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    with pytest.raises(etcd.EtcdKeyNotFound) as caught:
+        await client.refresh(key, ttl=30)
+    payload = caught.value.payload
+    assert payload is not None
+    assert (payload["errorCode"], payload["cause"]) == (100, key)
+    assert caught.value.status == 404
+    assert not await client.contains(key)
+
+
 async def test_refresh_does_not_wake_watchers(client: etcd.Client, prefix: str) -> None:
     written = await client.write(f"{prefix}/k", "v", ttl=30)
     watch = asyncio.create_task(client.watch(f"{prefix}/k", index=written.modifiedIndex + 1))
@@ -256,6 +279,30 @@ async def test_refresh_does_not_wake_watchers(client: etcd.Client, prefix: str) 
         "changed",
         changed.modifiedIndex,
     )
+
+
+async def test_a_watch_from_a_future_index_skips_the_changes_before_it(
+    client: etcd.Client, prefix: str
+) -> None:
+    key = f"{prefix}/k"
+    written = await client.write(key, "now")
+    start = written.modifiedIndex + 3
+    watching = client.watch_iter(key, index=start)
+    waiting = asyncio.create_task(client.watch(key, index=start))
+    for value in ("too early 1", "too early 2", "first", "second"):
+        await client.write(key, value)
+    async with watching as changes:
+        seen = [(event.modifiedIndex, event.value) async for event in _take(changes, 2)]
+    assert seen == [(start, "first"), (start + 1, "second")]
+    event = await asyncio.wait_for(waiting, 5)
+    assert (event.modifiedIndex, event.value) == (start, "first")
+
+
+async def _take(
+    changes: AsyncIterator[etcd.EtcdResult], count: int
+) -> AsyncIterator[etcd.EtcdResult]:
+    for _ in range(count):
+        yield await asyncio.wait_for(anext(changes), 5)
 
 
 async def test_contains(client: etcd.Client, prefix: str) -> None:

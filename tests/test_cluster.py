@@ -116,13 +116,21 @@ async def test_without_reconnect_a_dead_member_is_an_error(cluster: LocalCluster
             await single.read("/")
 
 
+@pytest.mark.parametrize("victim", ["follower", "leader"])
 @pytest.mark.parametrize("strict", [False, True], ids=["resending", "strict"])
 async def test_killing_the_member_in_use_loses_no_acknowledged_write(
-    cluster: LocalCluster, strict: bool, api: str
+    cluster: LocalCluster, strict: bool, victim: str, api: str
 ) -> None:
+    """The client starts on a follower, or on the leader, whose death starts an election
+    with writes in flight."""
+    leader = cluster.members[cluster.leader()]
+    first = leader if victim == "leader" else next(m for m in cluster.members if m is not leader)
+    hosts = sorted(cluster.hosts, key=lambda host: host[1] != first.port)
     async with etcd.Client(
-        api=api, host=cluster.hosts, read_timeout=10, retry_unconditional_writes=not strict
+        api=api, host=hosts, read_timeout=10, retry_unconditional_writes=not strict
     ) as cluster_client:
+        await cluster_client.read("/")
+        assert member_in_use(cluster, cluster_client) is first
         await writes_survive_a_kill(cluster, cluster_client, strict)
 
 
