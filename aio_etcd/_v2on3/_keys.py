@@ -254,7 +254,7 @@ class Keys:
         self,
         endpoint: str,
         path: str,
-        request: V3Request,
+        request: V3Request | bytes,
         reply: type[R],
         deadline: _Deadline,
     ) -> R:
@@ -313,7 +313,8 @@ class Keys:
         *,
         new_key: bool = False,
     ) -> EtcdResult:
-        return EtcdResult(
+        # Built from checked replies: validating again would only cost time.
+        return EtcdResult.model_construct(
             action=action,
             node=node,
             prev_node=prev,
@@ -713,9 +714,9 @@ class Keys:
 
 
 @functools.lru_cache(maxsize=4096)
-def _file_range(path: str, serializable: bool) -> RangeRequest:
-    """The range of ``path`` alone (cached, as :func:`_read_txn`)."""
-    return RangeRequest(key=key_of(path), serializable=serializable)
+def _file_range(path: str, serializable: bool) -> bytes:
+    """The body of the range of ``path`` alone (cached, as :func:`_read_txn`)."""
+    return RangeRequest(key=key_of(path), serializable=serializable).wire()
 
 
 @functools.lru_cache(maxsize=4096)

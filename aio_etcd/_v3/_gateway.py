@@ -118,14 +118,16 @@ class Gateway:
         self,
         endpoint: str,
         path: str,
-        request: V3Request,
+        request: V3Request | bytes,
         reply: type[R],
         *,
         timeout: float | None,
     ) -> R:
-        """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover."""
+        """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover.
+        ``request`` may be its :meth:`~V3Request.wire` bytes, encoded once for many calls."""
         self._check_open()
-        return await self._send(endpoint, path, request.wire(), reply, timeout)
+        body = request if isinstance(request, bytes) else request.wire()
+        return await self._send(endpoint, path, body, reply, timeout)
 
     def stream(
         self,
