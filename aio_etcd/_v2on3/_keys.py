@@ -313,8 +313,7 @@ class Keys:
         *,
         new_key: bool = False,
     ) -> EtcdResult:
-        # Built from checked replies: validating again would only cost time.
-        return EtcdResult.model_construct(
+        return EtcdResult(
             action=action,
             node=node,
             prev_node=prev,

@@ -33,8 +33,7 @@ def expiry(ttl: int | None) -> tuple[int | None, datetime | None]:
 def file_node(path: str, kv: KeyValue, ttls: Mapping[int, int]) -> EtcdNode:
     """The node of file ``path`` stored as ``kv``; ``ttls``: seconds left by lease id."""
     ttl, expiration = expiry(ttls.get(kv.lease)) if kv.lease else (None, None)
-    # From a checked reply: nothing to validate.
-    return EtcdNode.model_construct(
+    return EtcdNode(
         key=path,
         value=text(kv.value),
         ttl=ttl,
