@@ -254,7 +254,7 @@ class Keys:
         self,
         endpoint: str,
         path: str,
-        request: V3Request,
+        request: V3Request | bytes,
         reply: type[R],
         deadline: _Deadline,
     ) -> R:
@@ -713,9 +713,9 @@ class Keys:
 
 
 @functools.lru_cache(maxsize=4096)
-def _file_range(path: str, serializable: bool) -> RangeRequest:
-    """The range of ``path`` alone (cached, as :func:`_read_txn`)."""
-    return RangeRequest(key=key_of(path), serializable=serializable)
+def _file_range(path: str, serializable: bool) -> bytes:
+    """The body of the range of ``path`` alone (cached, as :func:`_read_txn`)."""
+    return RangeRequest(key=key_of(path), serializable=serializable).wire()
 
 
 @functools.lru_cache(maxsize=4096)

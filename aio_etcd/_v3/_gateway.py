@@ -130,13 +130,16 @@ class Gateway:
         self,
         endpoint: str,
         path: str,
-        request: V3Request,
+        request: V3Request | bytes,
         reply: type[R],
         *,
         timeout: float | None,
     ) -> R:
-        """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover."""
+        """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover.
+        ``request`` may be its :meth:`~V3Request.wire` bytes, encoded once for many calls."""
         self._check_open()
+        if isinstance(request, bytes):  # a plain range: never a transaction
+            return await self._send(endpoint, path, request, reply, timeout)
         return await self._send(endpoint, path, request.wire(), reply, timeout, _read_only(request))
 
     def stream(

@@ -29,6 +29,11 @@ def _from_wire(info: ValidationInfo) -> bool:
 
 
 def _integer(value: Any, low: int, high: int) -> int:
+    if type(value) is str and value.isascii() and value.isdigit():
+        # The wire's form, checked first: every reply carries several.
+        number = int(value)
+        if low <= number <= high:
+            return number
     if isinstance(value, bool):
         raise ValueError("a bool is not an integer")
     if isinstance(value, str):
