@@ -139,8 +139,13 @@ class Cutter:
     def __init__(self, port: int) -> None:
         self.port = port
         self.ends: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task[object]] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self.handlers.add(handler)
+        self.ends.add(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
         self.ends |= {writer, up_writer}
 
@@ -153,10 +158,16 @@ class Cutter:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self.ends -= {writer, up_writer}
+        self.handlers.discard(handler)
 
     def cut(self) -> None:
         for end in self.ends:
             end.transport.abort()
+
+    async def aclose(self) -> None:
+        """Cut every connection, and wait until each is let go of."""
+        self.cut()
+        await asyncio.gather(*self.handlers, return_exceptions=True)
 
 
 async def test_a_watch_goes_on_after_its_token_expired(short_tokens: LocalEtcd) -> None:
@@ -164,28 +175,34 @@ async def test_a_watch_goes_on_after_its_token_expired(short_tokens: LocalEtcd) 
     new token is taken and the watch goes on from the next index, nothing skipped or twice.
     (A restart would not do: etcd replays its log, simple tokens included.)"""
     cutter = Cutter(short_tokens.port)
-    async with (
-        await asyncio.start_server(cutter.handle, "127.0.0.1", 0) as between,
-        etcd.Client(
-            port=between.sockets[0].getsockname()[1], api="v3", username=ROOT[0], password=ROOT[1]
-        ) as watcher,
-        as_user(short_tokens, *ROOT) as writer,
-    ):
-        first = await writer.write("/expiring/k", "0")
-        written = [first.modifiedIndex]
-        seen: list[int] = []
-        async with watcher.watch_iter("/expiring", recursive=True, index=written[0]) as changes:
-            for value in ("1", "2"):
-                written.append((await writer.write("/expiring/k", value)).modifiedIndex)
-            while len(seen) < 3:
-                seen.append((await asyncio.wait_for(anext(changes), 5)).modifiedIndex)
-            token = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
-            await asyncio.sleep(TOKEN_TTL + 1.5)  # the token expires, unused
-            cutter.cut()
-            for value in ("3", "4"):
-                written.append((await writer.write("/expiring/k", value)).modifiedIndex)
-            while len(seen) < 5:
-                seen.append((await asyncio.wait_for(anext(changes), 10)).modifiedIndex)
-            renewed = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
-            assert renewed not in (None, token)
-        assert seen == written
+    try:
+        async with (
+            await asyncio.start_server(cutter.handle, "127.0.0.1", 0) as between,
+            etcd.Client(
+                port=between.sockets[0].getsockname()[1],
+                api="v3",
+                username=ROOT[0],
+                password=ROOT[1],
+            ) as watcher,
+            as_user(short_tokens, *ROOT) as writer,
+        ):
+            first = await writer.write("/expiring/k", "0")
+            written = [first.modifiedIndex]
+            seen: list[int] = []
+            async with watcher.watch_iter("/expiring", recursive=True, index=written[0]) as changes:
+                for value in ("1", "2"):
+                    written.append((await writer.write("/expiring/k", value)).modifiedIndex)
+                while len(seen) < 3:
+                    seen.append((await asyncio.wait_for(anext(changes), 5)).modifiedIndex)
+                token = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
+                await asyncio.sleep(TOKEN_TTL + 1.5)  # the token expires, unused
+                cutter.cut()
+                for value in ("3", "4"):
+                    written.append((await writer.write("/expiring/k", value)).modifiedIndex)
+                while len(seen) < 5:
+                    seen.append((await asyncio.wait_for(anext(changes), 10)).modifiedIndex)
+                renewed = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
+                assert renewed not in (None, token)
+            assert seen == written
+    finally:
+        await cutter.aclose()
