@@ -8,6 +8,13 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+LOSS_MARGIN = 0.25
+"""Seconds: a key or lease that no renewal reached is counted lost this long *before* its
+TTL runs out (counted from the sending of the last renewal that succeeded). etcd may expire
+it as soon as the TTL has passed since it applied that renewal; the margin covers a
+timeout firing late (:attr:`Deadlines.TICK`) and a busy event loop, so the holder knows
+first."""
+
 
 async def bounded(
     awaitable: Awaitable[T],

@@ -26,9 +26,9 @@ class Lock:
     With ``lock_ttl``, the lock's key lives that many seconds and is renewed in the
     background. If the task that acquired it is cancelled or fails without releasing (as a
     crashed process would), the renewing stops and the lock expires. A holder that cannot
-    renew it (etcd cannot be reached or does not answer) counts it as lost once
-    ``lock_ttl`` seconds have passed since it sent the last renewal that succeeded, the
-    earliest etcd may let the key expire: :attr:`is_acquired` turns ``False``,
+    renew it (etcd cannot be reached or does not answer) counts it as lost 0.25 s before
+    ``lock_ttl`` seconds have passed since it sent the last renewal that succeeded, just
+    before the earliest etcd may let the key expire: :attr:`is_acquired` turns ``False``,
     :meth:`wait_lost` returns and the :meth:`on_lost` callbacks are called. A blocked
     event loop delays that; see :attr:`fencing_token`.
 

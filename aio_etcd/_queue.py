@@ -14,7 +14,8 @@ expires, as if its process had died. A task that returns normally hands the entr
 A key that no refresh reached for its TTL counts as lost, whether or not etcd has let it
 expire yet: etcd starts the TTL when it applies a refresh, after it was sent, so the key
 lives at least ``ttl`` seconds from the sending of the last refresh that succeeded, and
-never less. Each refresh is therefore bounded by the time left until then.
+never less. The loss is counted :data:`~aio_etcd._aio.LOSS_MARGIN` before then, and each
+refresh is bounded by the time left until that point.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from ._aio import bounded
+from ._aio import LOSS_MARGIN, bounded
 from ._client import Client
 from ._exceptions import (
     EtcdCompareFailed,
@@ -251,7 +252,7 @@ class QueueEntry:
         loop = asyncio.get_running_loop()
         interval = max(self.ttl / 3, 0.1)
         while True:
-            expires_at = self._ttl_set_at + self.ttl  # at the earliest
+            expires_at = self._ttl_set_at + self.ttl - LOSS_MARGIN  # etcd's earliest, less a margin
             await asyncio.sleep(min(interval, expires_at - loop.time()))
             sent_at = loop.time()
             if sent_at >= expires_at:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
+from .._aio import LOSS_MARGIN
 from .._exceptions import EtcdException, EtcdLeaseNotFound
 from .._types import NOT_GIVEN, Timeout
 from .._validate import timeout as check_timeout
@@ -184,12 +185,12 @@ class Lease:
     deletes every key attached to it; :meth:`revoke` does the same earlier.
 
     The lease is *lost* when a renewal finds it gone (it was revoked elsewhere, or expired
-    while this process could not renew it), or when no renewal succeeded within the TTL
-    after the last one sent that did, the earliest etcd may let it expire (etcd cannot be
-    reached). Then :attr:`lost` turns ``True``, :meth:`wait_lost` returns, and each
-    :meth:`on_lost` callback is called; renewing stops. A blocked event loop delays the
-    renewals and their check; keys written under a lease are not a fence (see
-    etcd-io/etcd#10811).
+    while this process could not renew it), or when no renewal succeeded within the TTL,
+    less 0.25 s, after the last one sent that did: just before the earliest etcd may let it
+    expire (etcd cannot be reached). Then :attr:`lost` turns ``True``, :meth:`wait_lost`
+    returns, and each :meth:`on_lost` callback is called; renewing stops. A blocked event
+    loop delays the renewals and their check; keys written under a lease are not a fence
+    (see etcd-io/etcd#10811).
 
     Creating it does no I/O (``client.lease(ttl)``); :meth:`grant` may be called instead
     of ``async with``, and then :meth:`revoke` ends it.
@@ -331,7 +332,7 @@ class Lease:
         interval = max(self._ttl / 3, 0.1)
         try:
             while True:
-                expires_at = sent_at + self._ttl  # at the earliest
+                expires_at = sent_at + self._ttl - LOSS_MARGIN  # etcd's earliest, less a margin
                 await asyncio.sleep(max(0.0, min(interval, expires_at - loop.time())))
                 attempt = loop.time()
                 if attempt >= expires_at:
