@@ -100,4 +100,5 @@ class V3Backend:
         return await self._auth.run(endpoint, request, timeout)
 
     async def aclose(self) -> None:
+        await self._keys.aclose()
         await self._gateway.aclose()

@@ -54,6 +54,7 @@ from ..models.v3.txn import (
     TxnRequest,
     TxnResponse,
 )
+from ._batch import Reads
 from ._tree import directory, expiry, file_node, leased, text
 
 R = TypeVar("R", bound=V3Model)
@@ -215,12 +216,17 @@ class Keys:
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
+        self._reads = Reads(gateway)
         self._revision = 0
         """The newest store revision seen: where in-order key names start."""
         self._min_ttl = 0
         """The smallest TTL the server granted above what was asked: its minimum."""
         self._ancestors = True
         """Whether requests check the keys above theirs (see :meth:`run`)."""
+
+    async def aclose(self) -> None:
+        """Stop the reads still out."""
+        await self._reads.aclose()
 
     async def run(self, endpoint: str, request: KeysRequest, timeout: float | None) -> EtcdResult:
         """Execute ``request`` on ``endpoint`` within ``timeout`` seconds.
@@ -262,9 +268,13 @@ class Keys:
             endpoint, path, request, reply, timeout=deadline.left()
         )
         header = getattr(answer, "header", None)
-        if isinstance(header, ResponseHeader) and header.revision > self._revision:
-            self._revision = header.revision
+        if isinstance(header, ResponseHeader):
+            self._seen(header)
         return answer
+
+    def _seen(self, header: ResponseHeader) -> None:
+        if header.revision > self._revision:
+            self._revision = header.revision
 
     async def _txn(
         self,
@@ -330,13 +340,13 @@ class Keys:
         if path != "/":
             # Most reads are of a key that holds a value: one plain range answers them, at
             # a fraction of the txn's cost on the server. Only a miss needs the txn.
-            ranged = await self._call(
-                endpoint, "kv/range", _file_range(path, not request.quorum), RangeResponse, deadline
+            held, header = await self._reads.get(
+                endpoint, key_of(path), not request.quorum, deadline.left()
             )
-            if ranged.kvs:
-                held = ranged.kvs[0]
+            self._seen(header)
+            if held is not None:
                 ttls = await self._ttls(endpoint, {held.lease}, deadline) if held.lease else {}
-                return self._result("get", file_node(path, held, ttls), ranged.header)
+                return self._result("get", file_node(path, held, ttls), header)
         txn, probe = _read_txn(path, not request.quorum, self._ancestors)
         reply = await self._call(endpoint, "kv/txn", txn, TxnResponse, deadline)
         if path == "/":
@@ -710,12 +720,6 @@ class Keys:
             )
             node = EtcdNode(key=path, dir=True, modified_index=revision, created_index=created)
         return self._result(action, node, reply.header, prev)
-
-
-@functools.lru_cache(maxsize=4096)
-def _file_range(path: str, serializable: bool) -> bytes:
-    """The body of the range of ``path`` alone (cached, as :func:`_read_txn`)."""
-    return RangeRequest(key=key_of(path), serializable=serializable).wire()
 
 
 @functools.lru_cache(maxsize=4096)

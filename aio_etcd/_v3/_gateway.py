@@ -134,12 +134,14 @@ class Gateway:
         reply: type[R],
         *,
         timeout: float | None,
+        read_only: bool = False,
     ) -> R:
         """Like :meth:`call`, to ``endpoint`` (``http://host:port``) only: no failover.
-        ``request`` may be its :meth:`~V3Request.wire` bytes, encoded once for many calls."""
+        ``request`` may be its :meth:`~V3Request.wire` bytes, encoded once for many calls;
+        then ``read_only`` says whether they are a read-only transaction."""
         self._check_open()
-        if isinstance(request, bytes):  # a plain range: never a transaction
-            return await self._send(endpoint, path, request, reply, timeout)
+        if isinstance(request, bytes):
+            return await self._send(endpoint, path, request, reply, timeout, read_only)
         return await self._send(endpoint, path, request.wire(), reply, timeout, _read_only(request))
 
     def stream(

@@ -1,0 +1,185 @@
+"""Reads of single keys that start in the same turn of the event loop, to the same member,
+sent together as one read-only transaction.
+
+Under load, most of what a read costs the server is the request (HTTP, grpc-gateway's JSON,
+the gateway's own gRPC call), not the range: on etcd 3.5.1 a txn of 4 ranges costs about
+70 µs of server CPU per key against 160 µs for a txn of 1, and one of 8 about 50 µs. So
+the reads a program starts at once (``asyncio.gather`` over keys, or many tasks reading)
+share a request, as Redis clients pipeline the commands of one turn (ioredis's
+``enableAutoPipelining``). A lone read is sent alone, as a plain range, one turn later.
+
+What a caller sees does not change: each read was started before its request was sent, so
+it sees the store at least as new as when it started (serializable reads: as the member
+has it; ``quorum`` reads: linearizable, in a txn of their own kind). Every read keeps its
+own deadline and may be cancelled alone. When the shared txn is refused (one key the user
+may not read, a server with a lower ``--max-txn-ops``), each read is sent again alone, so
+each gets its own answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Iterator
+
+from .._aio import bounded
+from .._exceptions import EtcdConnectionFailed, EtcdException, EtcdTimedOut
+from .._v3._errors import unexpected
+from .._v3._gateway import Gateway
+from ..models.v3._base import ResponseHeader
+from ..models.v3.kv import KeyValue, RangeRequest, RangeResponse
+from ..models.v3.txn import TxnResponse
+
+Found = tuple[KeyValue | None, ResponseHeader]
+"""The key (``None``: no such key) and the header of the reply that said so."""
+
+MAX_OPS = 16
+"""Ranges per txn at most (etcd's default ``--max-txn-ops`` is 128). Measured on etcd 3.5.1
+with 32 and 64 reads at once, 16 beat 8 and 32: with every read in one txn, client and
+server take turns instead of working at the same time."""
+MAX_BYTES = 256 * 1024
+"""Bytes of keys per txn at most, well inside etcd's default ``--max-request-bytes``
+(1.5 MiB) with JSON and base64 around them."""
+
+
+class Reads:
+    """Gathers the single-key reads of one turn per (member, consistency)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._queued: dict[tuple[str, bool], dict[bytes, list[asyncio.Future[Found]]]] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def get(
+        self, endpoint: str, key: bytes, serializable: bool, timeout: float | None
+    ) -> Found:
+        """``key`` on ``endpoint``, within ``timeout`` seconds.
+
+        Raises:
+            EtcdTimedOut: no reply in time.
+            EtcdException: what the range raised (when sent alone) or the shared txn raised
+                for every read in it (a connection failure).
+        """
+        loop = asyncio.get_running_loop()
+        group = self._queued.get((endpoint, serializable))
+        if group is None:
+            group = self._queued[endpoint, serializable] = {}
+            loop.call_soon(self._send, endpoint, serializable)
+        waiter: asyncio.Future[Found] = loop.create_future()
+        group.setdefault(key, []).append(waiter)
+        try:
+            return await bounded(waiter, timeout)
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, EtcdException):
+                raise
+            raise EtcdTimedOut(
+                f"POST {endpoint}/v3/kv/range: no reply within {timeout} s", cause=exc
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Stop every request still out (their callers get ``CancelledError``)."""
+        for task in self._sending:
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+
+    def _send(self, endpoint: str, serializable: bool) -> None:
+        group = self._queued.pop((endpoint, serializable))
+        for chunk in _chunks(group):
+            task = asyncio.ensure_future(self._answer(endpoint, serializable, chunk))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+            _stop_when_nobody_waits(task, [w for ws in chunk.values() for w in ws])
+
+    async def _answer(
+        self, endpoint: str, serializable: bool, chunk: dict[bytes, list[asyncio.Future[Found]]]
+    ) -> None:
+        keys = list(chunk)
+        results: list[Found | BaseException]
+        try:
+            if len(keys) == 1:
+                results = [await self._one(endpoint, keys[0], serializable)]
+            else:
+                try:
+                    results = await self._many(endpoint, keys, serializable)
+                except EtcdConnectionFailed:
+                    raise
+                except EtcdException:
+                    results = await asyncio.gather(
+                        *(self._one(endpoint, key, serializable) for key in keys),
+                        return_exceptions=True,
+                    )
+        except Exception as exc:  # every read of the chunk met it
+            results = [exc] * len(keys)
+        except BaseException:
+            # Cancelled: every caller left, or the client is closing under those left.
+            closed = EtcdConnectionFailed("the client was closed before etcd answered")
+            results = [closed] * len(keys)
+            raise
+        finally:
+            for key, result in zip(keys, results, strict=True):
+                for waiter in chunk[key]:
+                    if waiter.done():
+                        pass
+                    elif isinstance(result, BaseException):
+                        waiter.set_exception(result)
+                    else:
+                        waiter.set_result(result)
+
+    async def _one(self, endpoint: str, key: bytes, serializable: bool) -> Found:
+        reply = await self._gateway.call_on(
+            endpoint, "kv/range", range_body(key, serializable), RangeResponse, timeout=None
+        )
+        return (reply.kvs[0] if reply.kvs else None), reply.header
+
+    async def _many(
+        self, endpoint: str, keys: list[bytes], serializable: bool
+    ) -> list[Found | BaseException]:
+        ops = b",".join(b'{"request_range":%s}' % range_body(k, serializable) for k in keys)
+        reply = await self._gateway.call_on(
+            endpoint,
+            "kv/txn",
+            b'{"success":[%s]}' % ops,
+            TxnResponse,
+            timeout=None,
+            read_only=True,
+        )
+        ranges = [op.response_range for op in reply.responses]
+        if len(ranges) != len(keys) or None in ranges:
+            raise unexpected(200, b"", f"{endpoint}/v3/kv/txn", "a range missing from a txn")
+        return [(r.kvs[0] if r and r.kvs else None, reply.header) for r in ranges]
+
+
+@functools.lru_cache(maxsize=4096)
+def range_body(key: bytes, serializable: bool) -> bytes:
+    """The body of the range of ``key`` alone, encoded once: programs read the same keys
+    again and again."""
+    return RangeRequest(key=key, serializable=serializable).wire()
+
+
+def _chunks(
+    group: dict[bytes, list[asyncio.Future[Found]]],
+) -> Iterator[dict[bytes, list[asyncio.Future[Found]]]]:
+    chunk: dict[bytes, list[asyncio.Future[Found]]] = {}
+    size = 0
+    for key, waiters in group.items():
+        if chunk and (len(chunk) == MAX_OPS or size + len(key) > MAX_BYTES):
+            yield chunk
+            chunk, size = {}, 0
+        chunk[key] = waiters
+        size += len(key)
+    if chunk:
+        yield chunk
+
+
+def _stop_when_nobody_waits(task: asyncio.Task[None], waiters: list[asyncio.Future[Found]]) -> None:
+    """Cancel ``task`` once every waiter is done: each gave up, or was cancelled."""
+    pending = len(waiters)
+
+    def one_done(_: object) -> None:
+        nonlocal pending
+        pending -= 1
+        if not pending and not task.done():
+            task.cancel()
+
+    for waiter in waiters:
+        waiter.add_done_callback(one_done)

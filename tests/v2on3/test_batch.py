@@ -1,0 +1,223 @@
+"""Reads that start together share one read-only txn (``aio_etcd/_v2on3/_batch.py``), and
+each still gets the answer it would get alone, its own deadline and its own cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Mapping
+
+import pytest
+import pytest_asyncio
+
+import aio_etcd as etcd
+from aio_etcd._server import LocalEtcd
+from aio_etcd.auth import Auth, EtcdRole, EtcdUser
+
+
+class Counting(etcd.LeanTransport):
+    """The default transport, counting the requests per path and the ranges per txn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: collections.Counter[str] = collections.Counter()
+        self.txn_sizes: list[int] = []
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
+        long_poll: bool = False,
+    ) -> etcd.HttpResponse:
+        path = url.split("/v3/", 1)[-1]
+        self.paths[path] += 1
+        if path == "kv/txn" and body is not None:
+            self.txn_sizes.append(body.count(b'"request_range"'))
+        return await super().request(
+            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
+        )
+
+
+@pytest_asyncio.fixture
+async def counted(etcd3_server: LocalEtcd) -> AsyncIterator[tuple[etcd.Client, Counting]]:
+    transport = Counting()
+    async with etcd.Client(port=etcd3_server.port, api="v3", transport=transport) as client:
+        yield client, transport
+
+
+async def answer(client: etcd.Client, key: str) -> object:
+    """What a read of ``key`` returns or raises, comparable."""
+    try:
+        result = await client.read(key)
+    except etcd.EtcdException as exc:
+        return type(exc), exc.payload.error_code if exc.payload else None, str(exc)
+    return result.key, result.value, result.dir, result.modified_index, result.ttl is not None
+
+
+async def test_reads_started_together_answer_as_reads_alone(
+    counted: tuple[etcd.Client, Counting], prefix: str
+) -> None:
+    client, transport = counted
+    for i in range(30):
+        await client.write(f"{prefix}/k{i}", f"v{i}")
+    await client.write(f"{prefix}/dir/inner", "x")
+    await client.write(f"{prefix}/leased", "t", ttl=60)
+    await client.write(f"{prefix}/odd key ☃ %2F", "o")
+    wanted = [
+        *(f"{prefix}/k{i}" for i in range(30)),
+        f"{prefix}/k3",  # twice in one turn
+        f"{prefix}/missing",
+        f"{prefix}/k1/below-a-file",
+        f"{prefix}/dir",
+        f"{prefix}/leased",
+        f"{prefix}/odd key ☃ %2F",
+    ]
+    alone = [await answer(client, key) for key in wanted]
+    transport.paths.clear()
+    transport.txn_sizes.clear()
+    together = await asyncio.gather(*(answer(client, key) for key in wanted))
+    assert together == alone
+    # 35 distinct keys: three txns of at most 16 ranges; then the misses and the directory
+    # (the v2 emulation's own txn each) and the lease's TTL.
+    assert sorted(transport.txn_sizes[:3]) == [3, 16, 16]
+    assert transport.paths["kv/range"] == 0
+    assert transport.paths["lease/timetolive"] == 1
+
+
+async def test_a_lone_read_is_a_plain_range(
+    counted: tuple[etcd.Client, Counting], prefix: str
+) -> None:
+    client, transport = counted
+    await client.write(f"{prefix}/k", "v")
+    transport.paths.clear()
+    for _ in range(3):
+        assert (await client.read(f"{prefix}/k")).value == "v"
+    assert transport.paths == {"kv/range": 3}
+
+
+async def test_quorum_reads_go_in_a_txn_of_their_own(
+    counted: tuple[etcd.Client, Counting], prefix: str
+) -> None:
+    client, transport = counted
+    await client.write(f"{prefix}/k", "v")
+    transport.paths.clear()
+    reads = [client.read(f"{prefix}/k", quorum=q) for q in (True, False, True, False)]
+    assert [r.value for r in await asyncio.gather(*reads)] == ["v"] * 4
+    # Same key, so one range each: two plain ranges, one serializable and one not.
+    assert transport.paths == {"kv/range": 2}
+
+
+async def test_one_read_cancelled_leaves_the_others_their_answers(
+    counted: tuple[etcd.Client, Counting], prefix: str
+) -> None:
+    client, _ = counted
+    for i in range(4):
+        await client.write(f"{prefix}/k{i}", f"v{i}")
+    tasks = [asyncio.ensure_future(client.read(f"{prefix}/k{i}")) for i in range(4)]
+    await asyncio.sleep(0)  # queued, not yet sent
+    tasks[1].cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(done[1], asyncio.CancelledError)
+    assert [r.value for r in done if isinstance(r, etcd.EtcdResult)] == ["v0", "v2", "v3"]
+
+
+async def test_each_read_keeps_its_own_deadline_and_nothing_is_left_behind(prefix: str) -> None:
+    with LocalEtcd(name="batch-frozen", enable_v2=False) as server:
+        async with etcd.Client(port=server.port, api="v3") as client:
+            await client.write(f"{prefix}/k", "v")
+            server.pause()
+            try:
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                reads = [
+                    client.read(f"{prefix}/k", timeout=0.3),
+                    client.read(f"{prefix}/missing", timeout=1.0),
+                    client.read(f"{prefix}/other", timeout=1.0),
+                ]
+                short, *rest = (asyncio.ensure_future(asyncio.wait_for(r, 5)) for r in reads)
+                with pytest.raises(etcd.EtcdTimedOut):
+                    await short
+                assert 0.25 < loop.time() - started < 0.8
+                for read in rest:
+                    with pytest.raises(etcd.EtcdTimedOut):
+                        await read
+                assert 0.9 < loop.time() - started < 2.0
+                # Every caller gave up: the shared request was stopped.
+                await asyncio.sleep(0.1)
+                assert not client._backend._keys._reads._sending  # type: ignore[attr-defined]
+            finally:
+                server.resume()
+            assert (await client.read(f"{prefix}/k")).value == "v"
+
+
+async def test_closing_the_client_ends_the_reads_still_out(prefix: str) -> None:
+    with LocalEtcd(name="batch-close", enable_v2=False) as server:
+        client = etcd.Client(port=server.port, api="v3")
+        await client.write(f"{prefix}/k", "v")
+        server.pause()
+        try:
+            reads = [asyncio.ensure_future(client.read(f"{prefix}/k{i}")) for i in range(3)]
+            await asyncio.sleep(0.1)
+            await asyncio.wait_for(client.close(), 5)
+            for read in reads:
+                # Out when the client closed; tried again on it, as a call made after close.
+                with pytest.raises(RuntimeError, match="closed"):
+                    await asyncio.wait_for(read, 5)
+        finally:
+            server.resume()
+
+
+async def test_a_refused_txn_is_sent_again_read_by_read(prefix: str) -> None:
+    """A server that takes fewer operations per txn than the batch holds."""
+    with LocalEtcd(
+        name="batch-few-ops", enable_v2=False, extra_args=("--max-txn-ops=12",)
+    ) as server:
+        transport = Counting()
+        async with etcd.Client(port=server.port, api="v3", transport=transport) as client:
+            for i in range(16):
+                await client.write(f"{prefix}/k{i}", f"v{i}")
+            transport.paths.clear()
+            got = await asyncio.gather(*(client.read(f"{prefix}/k{i}") for i in range(16)))
+            assert [r.value for r in got] == [f"v{i}" for i in range(16)]
+            assert transport.paths == {"kv/txn": 1, "kv/range": 16}
+
+
+async def test_a_key_the_user_may_not_read_fails_alone(prefix: str) -> None:
+    root = ("root", "batch-r00t")
+    with LocalEtcd(name="batch-auth", enable_v2=False) as server:
+        async with etcd.Client(port=server.port, api="v3") as anonymous:
+            user = EtcdUser(anonymous, "root")
+            user.password = root[1]
+            await user.write()
+            await Auth(anonymous).set_active(True)
+        async with etcd.Client(
+            port=server.port, api="v3", username=root[0], password=root[1]
+        ) as admin:
+            await admin.write(f"{prefix}/open/k", "open")
+            await admin.write(f"{prefix}/closed/k", "closed")
+            role = EtcdRole(admin, "reader")
+            role.acls = {f"{prefix}/open/*": "R"}
+            await role.write()
+            reader = EtcdUser(admin, "reader")
+            reader.password = "reader-pass"
+            reader.roles = {"reader"}
+            await reader.write()
+        transport = Counting()
+        async with etcd.Client(
+            port=server.port,
+            api="v3",
+            username="reader",
+            password="reader-pass",
+            transport=transport,
+        ) as client:
+            opened, closed = await asyncio.gather(
+                client.read(f"{prefix}/open/k"),
+                client.read(f"{prefix}/closed/k"),
+                return_exceptions=True,
+            )
+            assert isinstance(opened, etcd.EtcdResult) and opened.value == "open"
+            assert isinstance(closed, etcd.EtcdInsufficientPermissions)
