@@ -61,12 +61,29 @@ class Reads:
                 for every read in it (a connection failure).
         """
         loop = asyncio.get_running_loop()
-        group = self._queued.get((endpoint, serializable))
+        queue = endpoint, serializable
+        group = self._queued.get(queue)
         if group is None:
-            group = self._queued[endpoint, serializable] = {}
-            loop.call_soon(self._send, endpoint, serializable)
-        waiter: asyncio.Future[Found] = loop.create_future()
-        group.setdefault(key, []).append(waiter)
+            # The first read of this turn waits one turn for others, then sends them all.
+            group = self._queued[queue] = {key: []}
+            try:
+                await asyncio.sleep(0)
+            except BaseException:  # cancelled: the others go on without this one
+                del self._queued[queue]
+                if not group[key]:
+                    del group[key]
+                if group:
+                    self._send(endpoint, serializable, group)
+                raise
+            del self._queued[queue]
+            if len(group) == 1 and not group[key]:  # alone: no task, no future
+                return await self._one(endpoint, key, serializable, timeout)
+            waiter = loop.create_future()
+            group[key].append(waiter)
+            self._send(endpoint, serializable, group)
+        else:
+            waiter = loop.create_future()
+            group.setdefault(key, []).append(waiter)
         try:
             return await bounded(waiter, timeout)
         except asyncio.TimeoutError as exc:
@@ -82,8 +99,9 @@ class Reads:
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
 
-    def _send(self, endpoint: str, serializable: bool) -> None:
-        group = self._queued.pop((endpoint, serializable))
+    def _send(
+        self, endpoint: str, serializable: bool, group: dict[bytes, list[asyncio.Future[Found]]]
+    ) -> None:
         for chunk in _chunks(group):
             task = asyncio.ensure_future(self._answer(endpoint, serializable, chunk))
             self._sending.add(task)
@@ -125,9 +143,11 @@ class Reads:
                     else:
                         waiter.set_result(result)
 
-    async def _one(self, endpoint: str, key: bytes, serializable: bool) -> Found:
+    async def _one(
+        self, endpoint: str, key: bytes, serializable: bool, timeout: float | None = None
+    ) -> Found:
         reply = await self._gateway.call_on(
-            endpoint, "kv/range", range_body(key, serializable), RangeResponse, timeout=None
+            endpoint, "kv/range", range_body(key, serializable), RangeResponse, timeout=timeout
         )
         return (reply.kvs[0] if reply.kvs else None), reply.header
 
