@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,49 @@ async def test_a_watch_goes_on_after_its_token_expired(short_tokens: LocalEtcd) 
             assert seen == written
     finally:
         await cutter.aclose()
+
+
+class _Recording(etcd.LeanTransport):
+    """The default transport, noting the v3 path of every request and stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> etcd.HttpResponse:
+        self.paths.append(url.split("/v3/", 1)[-1])
+        return await super().request(method, url, **kwargs)
+
+    def stream(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.paths.append(url.split("/v3/", 1)[-1])
+        return super().stream(method, url, **kwargs)
+
+
+async def test_a_watch_refused_for_its_expired_token_takes_a_new_one(
+    short_tokens: LocalEtcd,
+) -> None:
+    """A watch made when the token has expired, before any other call could renew it: etcd
+    creates the stream and cancels it at once, naming the token; the watch takes a new token
+    and is made again."""
+    transport = _Recording()
+    async with (
+        etcd.Client(
+            port=short_tokens.port,
+            api="v3",
+            username=ROOT[0],
+            password=ROOT[1],
+            transport=transport,
+        ) as watcher,
+        as_user(short_tokens, *ROOT) as writer,
+    ):
+        start = (await watcher.write("/stale-watch/k", "0")).modifiedIndex
+        token = watcher._backend._gateway.tokens.token  # type: ignore[attr-defined]
+        await asyncio.sleep(TOKEN_TTL + 1.5)  # the token expires, unused
+        del transport.paths[:]
+        async with watcher.watch_iter("/stale-watch", recursive=True, index=start) as changes:
+            first = await asyncio.wait_for(anext(changes), 10)
+            later = await writer.write("/stale-watch/k", "1")
+            second = await asyncio.wait_for(anext(changes), 10)
+        assert (first.modifiedIndex, second.modifiedIndex) == (start, later.modifiedIndex)
+        assert transport.paths == ["watch", "auth/authenticate", "watch"]
+        assert watcher._backend._gateway.tokens.token not in (None, token)  # type: ignore[attr-defined]
