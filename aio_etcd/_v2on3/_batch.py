@@ -94,7 +94,8 @@ class Reads:
             ) from exc
 
     async def aclose(self) -> None:
-        """Stop every request still out (their callers get ``CancelledError``)."""
+        """Stop every request still out; their callers get
+        :class:`~aio_etcd.EtcdConnectionFailed`."""
         for task in self._sending:
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
