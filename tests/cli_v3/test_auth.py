@@ -474,3 +474,82 @@ def test_auth_disable(auth_url: str, write_out: str) -> None:
         compare_auth(auth_url, "auth", "disable", "extra", setup=lambda: None)
     finally:
         auth_state(auth_url, enabled=False, root=False, root_role=False)()
+
+
+# -- auth status: a read, so the two runs meet the same state without a setup between -----
+
+
+@pytest.fixture(scope="module")
+def auth_status_served(etcd3_server: LocalEtcd) -> bool:
+    """Whether the servers of this module (one etcd binary) have AuthStatus (etcd >= 3.5)."""
+    version = str(Gateway(etcd3_server.client_url).call("maintenance/status", {})["version"])
+    return tuple(int(part) for part in version.split(".")[:2]) >= (3, 5)
+
+
+def compare_status(url: str, served: bool, *args: str) -> None:
+    """``auth status`` compared byte for byte; on etcd 3.4, which has no AuthStatus, both
+    fail (exit 1): etcdctl with gRPC's ``Unimplemented``, aio-etcd saying what it needs."""
+    if served:
+        compare_auth(url, *args, setup=lambda: None)
+        return
+    endpoint = url.removeprefix("http://")
+    theirs, ours = etcdctl(endpoint, *args), _compare.aio(endpoint, *args)
+    assert "unknown method AuthStatus" in theirs.first_err and theirs.code == 1
+    assert (ours.out, ours.first_err, ours.code) == (
+        "",
+        "Error: auth status needs etcd 3.5 or later: the server has no /v3/auth/status "
+        "(etcd 3.4 has none)",
+        1,
+    )
+
+
+@pytest.mark.parametrize("write_out", FORMATS)
+def test_auth_status(url: str, auth_status_served: bool, write_out: str) -> None:
+    """Auth off: ``enabled`` left out of the JSON. Only simple and JSON: etcdctl refuses
+    fields and table (exit 4)."""
+    compare_status(url, auth_status_served, "auth", "status", "-w", write_out)
+
+
+def test_auth_status_takes_no_arguments(url: str) -> None:
+    compare(url, "auth", "status", "extra")
+
+
+@pytest.mark.parametrize("write_out", FORMATS)
+def test_auth_status_with_auth_on(auth_url: str, auth_status_served: bool, write_out: str) -> None:
+    """As root and as a user with no role (AuthStatus needs no permission), and without a
+    user, which etcd refuses (``user name is empty``, exit 1)."""
+
+    async def add_user() -> None:
+        port = int(auth_url.rsplit(":", 1)[1])
+        async with aio_etcd.Etcd3Client(port=port, username="root", password=ROOT) as admin:
+            await admin.auth.user_add("c3-nobody", "pw")
+
+    auth_state(auth_url, enabled=True, root=True, root_role=True)()
+    try:
+        asyncio.run(add_user())
+        for user in (f"--user=root:{ROOT}", "--user=c3-nobody:pw"):
+            compare_status(auth_url, auth_status_served, user, "auth", "status", "-w", write_out)
+        compare_status(auth_url, auth_status_served, "auth", "status", "-w", write_out)
+    finally:
+        auth_state(auth_url, enabled=False, root=False, root_role=False)()
+        quietly(Gateway(auth_url), "auth/user/delete", {"name": "c3-nobody"})
+
+
+def commands_in_help(text: str) -> list[tuple[str, str]]:
+    """The (command, help) pairs of a help's ``COMMANDS:`` section: etcdctl's names the
+    group's commands alone (``status``), aio-etcd's in full (``auth status``)."""
+    section = text.split("COMMANDS:\n", 1)[1].split("\n\n", 1)[0]
+    pairs = []
+    for line in section.splitlines():
+        words = line.split()
+        if words[0] == "auth":
+            words = words[1:]
+        pairs.append((words[0], " ".join(words[1:])))
+    return pairs
+
+
+def test_auth_help_lists_the_commands_etcdctl_has(url: str) -> None:
+    endpoint = url.removeprefix("http://")
+    theirs, ours = etcdctl(endpoint, "auth", "--help"), _compare.aio(endpoint, "auth", "--help")
+    assert commands_in_help(ours.out) == commands_in_help(theirs.out)
+    assert ("status", "Returns authentication status") in commands_in_help(ours.out)

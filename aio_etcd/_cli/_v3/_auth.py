@@ -7,7 +7,7 @@ import getpass
 import sys
 from typing import Protocol, runtime_checkable
 
-from ..._exceptions import EtcdRootUserMissing
+from ..._exceptions import EtcdAPIUnavailable, EtcdRootUserMissing
 from ...models.v3 import (
     AuthDisableRequest,
     AuthDisableResponse,
@@ -47,9 +47,9 @@ from ...models.v3 import (
     V3Request,
 )
 from .._errors import CliError
-from ._admin import R, call, go_json
+from ._admin import R, call, go_bool, go_json
 from ._command import Check, Context, Flag, Registry, Run, Usage
-from ._errors import EXIT_BAD_ARGS
+from ._errors import EXIT_BAD_ARGS, EXIT_ERROR
 from ._printer import go_quote
 
 PERM_TYPES: tuple[PermType, ...] = ("READ", "WRITE", "READWRITE")
@@ -206,20 +206,18 @@ def register(commands: Registry) -> None:
     for name, run, usage, help, check, flags in role:
         commands.add(f"role {name}", run, usage=usage, help=help, check=check, flags=flags)
     commands.group("auth", "Enable or disable authentication")
-    commands.add(
-        "auth enable",
-        auth_enable,
-        usage="",
-        help="Enables authentication",
-        check=_args(0, "auth enable command does not accept any arguments"),
-    )
-    commands.add(
-        "auth disable",
-        auth_disable,
-        usage="",
-        help="Disables authentication",
-        check=_args(0, "auth disable command does not accept any arguments"),
-    )
+    for name, run, help in (
+        ("enable", auth_enable, "Enables authentication"),
+        ("disable", auth_disable, "Disables authentication"),
+        ("status", auth_status, "Returns authentication status"),
+    ):
+        commands.add(
+            f"auth {name}",
+            run,
+            usage="",
+            help=help,
+            check=_args(0, f"auth {name} command does not accept any arguments"),
+        )
 
 
 def _args(count: int, message: str) -> Check:
@@ -544,4 +542,24 @@ async def auth_enable(ctx: Context) -> int:
 async def auth_disable(ctx: Context) -> int:
     await _write(ctx, "disable", AuthDisableRequest(), AuthDisableResponse)
     ctx.printer.line("Authentication Disabled")
+    return 0
+
+
+async def auth_status(ctx: Context) -> int:
+    try:
+        reply = await ctx.client.auth.status()
+    except EtcdAPIUnavailable:
+        # etcd 3.4 has no AuthStatus (etcdctl 3.5 gets gRPC's "Unimplemented", exit 1).
+        raise CliError(
+            "auth status needs etcd 3.5 or later: the server has no /v3/auth/status "
+            "(etcd 3.4 has none)",
+            EXIT_ERROR,
+        ) from None
+    ctx.printer.show(
+        reply,
+        simple=lambda: ctx.printer.line(
+            f"Authentication Status: {go_bool(reply.enabled)}\nAuthRevision: {reply.auth_revision}"
+        ),
+        json=lambda: ctx.printer.line(go_json(reply)),
+    )
     return 0
