@@ -10,6 +10,7 @@ Normalisers (``tests/cli_v3/_admin.py``): ``revisions``, ``timings``, ``db_sizes
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 from collections.abc import Iterator, Sequence
@@ -47,6 +48,39 @@ def _aio_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("write_out", FORMATS)
 def test_member_list(url: str, write_out: str) -> None:
     compare(url, "member", "list", "-w", write_out)
+
+
+@pytest.mark.parametrize("write_out", FORMATS)
+def test_member_list_hex(url: str, write_out: str) -> None:
+    """Only JSON changes: ids in hex strings, written by etcdctl's own hand."""
+    compare(url, "member", "list", "--hex", "-w", write_out)
+
+
+def test_member_list_hex_raft_term() -> None:
+    """etcdctl writes the raft term in hex too, without quotes: ``"raft_term":b`` once the
+    term is 10 or more (each restart of a lone member starts a term)."""
+    with LocalEtcd(enable_v2=False, name="terms") as server:
+        gateway = Gateway(server.client_url)
+        for _ in range(20):
+            term = int(gateway.call("maintenance/status", {})["raftTerm"])
+            if term >= 10:
+                break
+            server.restart()
+        outcome = compare(server.client_url, "member", "list", "--hex", "-w", "json")
+    assert term >= 10 and f'"raft_term":{term:x}}},' in outcome.aio.out
+
+
+def test_member_help_lists_hex(url: str) -> None:
+    """``--hex`` among the global flags, as etcdctl's help says it."""
+    endpoint = url.removeprefix("http://")
+
+    def hex_help(text: str) -> str:
+        (line,) = [line for line in text.splitlines() if "--hex" in line]
+        return re.sub(r"^\s*--hex(\[=false\])?\s+", "", line)
+
+    theirs = _compare.etcdctl(endpoint, "member", "list", "--help")
+    ours = _compare.aio(endpoint, "member", "list", "--help")
+    assert hex_help(ours.out) == hex_help(theirs.out) == "print byte strings as hex encoded strings"
 
 
 @pytest.mark.parametrize("write_out", FORMATS)
@@ -133,6 +167,15 @@ def test_member_add_a_learner(solo: LocalEtcd, solo_url: str, write_out: str) ->
         setup=remove_unstarted,
         normalise=[member_ids(own_ids(solo)), member_order],
     )
+
+
+def test_member_list_hex_with_an_unstarted_learner(solo_url: str) -> None:
+    """A member not started yet: no name (``"name":""``), no client URLs (``null``)."""
+    gateway = Gateway(solo_url)
+    remove_unstarted(gateway)
+    add_learner(gateway, new_peer())
+    for write_out in FORMATS:
+        compare(solo_url, "member", "list", "--hex", "-w", write_out)
 
 
 @pytest.mark.parametrize(

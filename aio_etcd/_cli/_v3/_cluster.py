@@ -190,10 +190,37 @@ async def member_list(ctx: Context) -> int:
     def table() -> None:
         printer.table(MEMBER_HEADER, member_rows(reply.members))
 
-    printer.show(
-        reply, simple=simple, fields=fields, table=table, json=lambda: printer.line(go_json(reply))
-    )
+    def as_json() -> None:
+        printer.line(hex_member_list(reply) if printer.hex else go_json(reply))
+
+    printer.show(reply, simple=simple, fields=fields, table=table, json=as_json)
     return 0
+
+
+def hex_member_list(reply: MemberListResponse) -> str:
+    """``member list -w json --hex`` as etcdctl 3.5 writes it by hand
+    (``printMemberListWithHexJSON``): the header's ids and the members' in hex strings, the
+    raft term in hex without quotes (so not JSON from term 10 on), no revision, each member's
+    name as it is, its URLs in JSON (``null`` for none) and no learner flag, the client URLs
+    under ``clientURLS``."""
+    header = reply.header
+    text = (
+        f'{{"header":{{"cluster_id":"{hex_id(header.cluster_id)}",'
+        f'"member_id":"{hex_id(header.member_id)}","raft_term":{hex_id(header.raft_term)}}}'
+    )
+    members = [
+        f'{{"ID":"{hex_id(member.id)}","name":"{member.name}",'
+        f'"peerURLs":{_urls(member.peer_urls)},"clientURLS":{_urls(member.client_urls)}}}'
+        for member in reply.members
+    ]
+    if members:
+        text += ',"members":[' + ",".join(members) + "]"
+    return text + "}"
+
+
+def _urls(urls: Sequence[str]) -> str:
+    """Go's JSON of a list of strings that protobuf decoded: ``null`` when empty."""
+    return go_json(list(urls)) if urls else "null"
 
 
 async def member_add(ctx: Context) -> int:
