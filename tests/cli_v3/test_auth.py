@@ -553,3 +553,15 @@ def test_auth_help_lists_the_commands_etcdctl_has(url: str) -> None:
     theirs, ours = etcdctl(endpoint, "auth", "--help"), _compare.aio(endpoint, "auth", "--help")
     assert commands_in_help(ours.out) == commands_in_help(theirs.out)
     assert ("status", "Returns authentication status") in commands_in_help(ours.out)
+
+
+@pytest.mark.parametrize("user", ["root:wrong-password", "c3-nobody-at-all:pw"])
+def test_credentials_etcd_refuses_end_as_a_failed_connection(auth_url: str, user: str) -> None:
+    """etcdctl authenticates while it connects, so a refused user or password exits 2
+    (``ExitBadConnection``), whatever the command."""
+    on = auth_state(auth_url, enabled=True, root=True, root_role=True)
+    try:
+        for command in (("get", "k"), ("put", "k", "v"), ("member", "list")):
+            compare_auth(auth_url, f"--user={user}", *command, setup=on)
+    finally:
+        auth_state(auth_url, enabled=False, root=False, root_role=False)()

@@ -21,6 +21,10 @@ EXIT_BAD_ARGS: Final = 128
 DEADLINE: Final = "context deadline exceeded"
 """What etcdctl says when a call (connecting included) outlasts ``--command-timeout``."""
 
+AUTH_FAILED: Final = "authentication failed"
+"""In etcd's refusal of a user name or password (``ErrAuthFailed``), the one error of
+``Authenticate``."""
+
 
 def report(exc: BaseException) -> tuple[int, str]:
     """The exit code and the stderr line (``Error: ...``, no newline) for ``exc``."""
@@ -28,7 +32,10 @@ def report(exc: BaseException) -> tuple[int, str]:
         return exc.code, ("Error: " if exc.prefixed else "") + one_line(exc.message)
     if isinstance(exc, EtcdException) and isinstance(exc.payload, GatewayError):
         # etcd's own message, as gRPC carried it to etcdctl ("etcdserver: ...").
-        return EXIT_ERROR, "Error: " + one_line(exc.payload.message or str(exc))
+        message = exc.payload.message or str(exc)
+        # etcdctl authenticates while it connects: refused credentials fail the connection.
+        code = EXIT_BAD_CONNECTION if AUTH_FAILED in message else EXIT_ERROR
+        return code, "Error: " + one_line(message)
     if isinstance(exc, EtcdConnectionFailed | asyncio.TimeoutError):
         # etcdctl retries an unreachable cluster until its deadline, then says only this.
         return EXIT_ERROR, f"Error: {DEADLINE}"
