@@ -193,6 +193,15 @@ def test_user_list(url: str, name: str, write_out: str) -> None:
     compare(url, "user", "list", "-w", write_out, setup=fresh_user(name), normalise=[revisions])
 
 
+def test_user_list_json_escapes_as_go_does(url: str, name: str) -> None:
+    """Go's ``json.Marshal`` writes ``<``, ``>``, ``&`` and U+2028/U+2029 as ``\\uXXXX``."""
+    odd = f"{name}<&>\u2028\u2029é"
+    try:
+        compare(url, "user", "list", "-w", "json", setup=fresh_user(odd), normalise=[revisions])
+    finally:
+        no_user(odd)(Gateway(url))
+
+
 @pytest.mark.usefixtures("cleanup")
 @pytest.mark.parametrize("write_out", FORMATS)
 def test_user_delete(url: str, name: str, write_out: str) -> None:

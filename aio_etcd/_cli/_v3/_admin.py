@@ -4,23 +4,13 @@ at a time, and etcdctl's JSON, ids, sizes and durations."""
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Final, TypeVar
-
-from pydantic import BaseModel
+from typing import TypeVar
 
 from ..._v3._gateway import Gateway
 from ...models.v3 import V3Model, V3Request
 from ._command import Context
 
 R = TypeVar("R", bound=V3Model)
-
-ENUMS: Final = {
-    "perm_type": ("READ", "WRITE", "READWRITE"),
-    "alarm": ("NONE", "NOSPACE", "CORRUPT"),
-}
-"""Fields that are protobuf enums, by name: Go's JSON gives their number."""
 
 
 def _gateway(ctx: Context) -> Gateway:
@@ -46,34 +36,6 @@ async def call_on(ctx: Context, endpoint: str, path: str, request: V3Request, re
 def url(ctx: Context, endpoint: str) -> str:
     """``host:port`` as a URL, in the client's scheme."""
     return endpoint if "://" in endpoint else f"{ctx.client._protocol}://{endpoint}"
-
-
-def go_value(value: object, name: str = "") -> object:
-    """``value`` as Go's ``encoding/json`` writes the gogo-protobuf struct: the proto field
-    names (the gateway's, our aliases), zero values left out, bytes in base64, enums as
-    numbers."""
-    if isinstance(value, BaseModel):
-        document: dict[str, object] = {}
-        for field, info in type(value).model_fields.items():
-            item = getattr(value, field)
-            if field in ENUMS:
-                item = ENUMS[field].index(item) if item in ENUMS[field] else item
-            if item is None or item is False or (item in (0, b"", "", []) and item is not True):
-                continue
-            shown = go_value(item, field)
-            if shown == {}:
-                continue  # a message left unset, as a reply built here without a header
-            document[info.alias or field] = shown
-        return document
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, list | tuple):
-        return [go_value(item, name) for item in value]
-    return value
-
-
-def go_json(value: object) -> str:
-    return json.dumps(go_value(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def hex_id(number: int, width: int = 0) -> str:

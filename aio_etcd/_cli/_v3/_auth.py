@@ -47,10 +47,10 @@ from ...models.v3 import (
     V3Request,
 )
 from .._errors import CliError
-from ._admin import R, call, go_bool, go_json
+from ._admin import R, call, go_bool
 from ._command import Check, Context, Flag, Registry, Run, Usage
 from ._errors import EXIT_BAD_ARGS, EXIT_ERROR
-from ._printer import go_quote
+from ._printer import go_json, go_quote
 
 PERM_TYPES: tuple[PermType, ...] = ("READ", "WRITE", "READWRITE")
 INTERACTIVE = Flag(

@@ -38,10 +38,10 @@ from ...models.v3 import (
     StatusResponse,
 )
 from .._errors import CliError
-from ._admin import call, call_on, go_bool, go_duration, go_json, hex_id, human_bytes
+from ._admin import call, call_on, go_bool, go_duration, hex_id, human_bytes
 from ._command import Context, Flag, Registry, Usage
 from ._errors import DEADLINE, EXIT_ERROR
-from ._printer import go_quote
+from ._printer import go_json, go_quote
 
 CLUSTER = Flag("cluster", "bool", False, "use all endpoints from the cluster member list")
 

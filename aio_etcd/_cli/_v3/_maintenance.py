@@ -14,10 +14,11 @@ from ...models.v3 import (
     DefragmentResponse,
 )
 from .._errors import CliError
-from ._admin import call, call_on, go_json, url
+from ._admin import call, call_on, url
 from ._cluster import CLUSTER, endpoints, message
 from ._command import Context, Flag, Registry, Usage
 from ._errors import EXIT_BAD_FEATURE, EXIT_ERROR, EXIT_INTERRUPTED
+from ._printer import go_json
 
 
 def register(commands: Registry) -> None:

@@ -20,6 +20,12 @@ from ...models.v3 import KeyValue, ResponseHeader
 from .._errors import CliError
 from ._errors import EXIT_BAD_FEATURE
 
+ENUMS: Final = {
+    "perm_type": ("READ", "WRITE", "READWRITE"),
+    "alarm": ("NONE", "NOSPACE", "CORRUPT"),
+}
+"""Fields that are protobuf enums, by name: Go's JSON gives their number."""
+
 FORMATS: Final = ("simple", "json", "fields", "table", "protobuf")
 Show = Callable[[], None]
 
@@ -158,18 +164,23 @@ def _rune(data: bytes, at: int) -> tuple[str | None, int]:
 
 
 def go_document(value: object) -> object:
-    """``value`` as Go's ``encoding/json`` marshals the gogo-protobuf struct: fields in the
-    message's order, zero values left out (``omitempty``), bytes in base64, enums as numbers."""
+    """``value`` as Go's ``encoding/json`` marshals the gogo-protobuf struct: the proto field
+    names (the gateway's, our aliases) in the message's order, zero values and unset messages
+    left out (``omitempty``), bytes in base64, enums as numbers."""
     if isinstance(value, BaseModel):
         document: dict[str, object] = {}
         for name, info in type(value).model_fields.items():
             field = getattr(value, name)
             if isinstance(field, enum.Enum):
-                if list(type(field)).index(field) == 0:
-                    continue
-            elif field is None or field is False or field in (0, b"", []):
+                field = list(type(field)).index(field)
+            elif name in ENUMS and field in ENUMS[name]:
+                field = ENUMS[name].index(field)
+            if field is None or field is False or field in (0, b"", "", []):
                 continue
-            document[info.alias or name] = go_document(field)
+            shown = go_document(field)
+            if shown == {}:
+                continue  # a message left unset, as a reply built here without a header
+            document[info.alias or name] = shown
         return document
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
@@ -182,9 +193,18 @@ def go_document(value: object) -> object:
     return value
 
 
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+"""What Go's ``json.Marshal`` escapes beyond JSON's own (``encoding/json`` ``HTMLEscape``);
+outside strings JSON has none of these characters."""
+
+
 def go_json(value: object) -> str:
-    """:func:`go_document` as compact JSON."""
-    return json.dumps(go_document(value), separators=(",", ":"), ensure_ascii=False)
+    """:func:`go_document` as compact JSON, escaped as Go escapes it."""
+    return json.dumps(go_document(value), separators=(",", ":"), ensure_ascii=False).translate(
+        _GO_ESCAPES
+    )
 
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: str) -> str:
