@@ -11,9 +11,14 @@ share a request, as Redis clients pipeline the commands of one turn (ioredis's
 What a caller sees does not change: each read was started before its request was sent, so
 it sees the store at least as new as when it started (serializable reads: as the member
 has it; ``quorum`` reads: linearizable, in a txn of their own kind). Every read keeps its
-own deadline and may be cancelled alone. When the shared txn is refused (one key the user
-may not read, a server with a lower ``--max-txn-ops``), each read is sent again alone, so
-each gets its own answer.
+own deadline and may be cancelled alone. When the shared txn is refused for a key (one key
+the user may not read, a server with a lower ``--max-txn-ops``), each read is sent again
+alone, so each gets its own answer; any other error is every read's.
+
+Members of etcd 3.5.0 to 3.5.4 are sent each read alone: they crash when a read-only txn
+is cut off while it runs (etcd-io/etcd#14110), which closing the client, or every caller
+leaving a member that stalls for longer than :data:`~aio_etcd._v3._gateway.DRAIN`, does.
+Each member's version is asked once (``GET /version``).
 """
 
 from __future__ import annotations
@@ -23,12 +28,20 @@ import functools
 from collections.abc import Iterator
 
 from .._aio import bounded
-from .._exceptions import EtcdConnectionFailed, EtcdException, EtcdTimedOut
+from .._exceptions import (
+    EtcdConnectionFailed,
+    EtcdException,
+    EtcdInsufficientPermissions,
+    EtcdTimedOut,
+    EtcdUnexpectedResponse,
+    EtcdValueError,
+)
 from .._v3._errors import unexpected
 from .._v3._gateway import Gateway
 from ..models.v3._base import ResponseHeader
 from ..models.v3.kv import KeyValue, RangeRequest, RangeResponse
 from ..models.v3.txn import TxnResponse
+from ._cluster import version
 
 Found = tuple[KeyValue | None, ResponseHeader]
 """The key (``None``: no such key) and the header of the reply that said so."""
@@ -49,6 +62,8 @@ class Reads:
         self._gateway = gateway
         self._queued: dict[tuple[str, bool], dict[bytes, list[asyncio.Future[Found]]]] = {}
         self._sending: set[asyncio.Task[None]] = set()
+        self._shares: dict[str, bool] = {}
+        """Per member: whether reads may share a txn there (see the module's docstring)."""
 
     async def get(
         self, endpoint: str, key: bytes, serializable: bool, timeout: float | None
@@ -73,7 +88,9 @@ class Reads:
                 if not group[key]:
                     del group[key]
                 if group:
-                    self._send(endpoint, serializable, group)
+                    # Next turn: the reads cancelled with this one have left by then, and a
+                    # group nobody waits for is not sent.
+                    loop.call_soon(self._send, endpoint, serializable, group)
                 raise
             del self._queued[queue]
             if len(group) == 1 and not group[key]:  # alone: no task, no future
@@ -104,10 +121,14 @@ class Reads:
         self, endpoint: str, serializable: bool, group: dict[bytes, list[asyncio.Future[Found]]]
     ) -> None:
         for chunk in _chunks(group):
+            waiters = [w for ws in chunk.values() for w in ws]
+            if all(w.done() for w in waiters):
+                continue  # every read of it left before it was sent
             task = asyncio.ensure_future(self._answer(endpoint, serializable, chunk))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
-            _stop_when_nobody_waits(task, [w for ws in chunk.values() for w in ws])
+            task.add_done_callback(functools.partial(_release, waiters))
+            _stop_when_nobody_waits(task, waiters)
 
     async def _answer(
         self, endpoint: str, serializable: bool, chunk: dict[bytes, list[asyncio.Future[Found]]]
@@ -117,32 +138,44 @@ class Reads:
         try:
             if len(keys) == 1:
                 results = [await self._one(endpoint, keys[0], serializable)]
-            else:
+            elif await self._may_share(endpoint):
                 try:
                     results = await self._many(endpoint, keys, serializable)
-                except EtcdConnectionFailed:
-                    raise
-                except EtcdException:
-                    results = await asyncio.gather(
-                        *(self._one(endpoint, key, serializable) for key in keys),
-                        return_exceptions=True,
-                    )
+                except _ABOUT_KEYS:
+                    results = await self._each(endpoint, keys, serializable)
+            else:
+                results = await self._each(endpoint, keys, serializable)
         except Exception as exc:  # every read of the chunk met it
             results = [exc] * len(keys)
-        except BaseException:
-            # Cancelled: every caller left, or the client is closing under those left.
-            closed = EtcdConnectionFailed("the client was closed before etcd answered")
-            results = [closed] * len(keys)
-            raise
-        finally:
-            for key, result in zip(keys, results, strict=True):
-                for waiter in chunk[key]:
-                    if waiter.done():
-                        pass
-                    elif isinstance(result, BaseException):
-                        waiter.set_exception(result)
-                    else:
-                        waiter.set_result(result)
+        for key, result in zip(keys, results, strict=True):
+            for waiter in chunk[key]:
+                if waiter.done():
+                    pass
+                elif isinstance(result, BaseException):
+                    waiter.set_exception(result)
+                else:
+                    waiter.set_result(result)
+
+    async def _may_share(self, endpoint: str) -> bool:
+        shares = self._shares.get(endpoint)
+        if shares is None:
+            try:
+                info = await version(self._gateway, endpoint, self._gateway.read_timeout)
+            except EtcdConnectionFailed:
+                raise
+            except EtcdException:  # no /version (a proxy?): the safe way, from now on
+                shares = False
+            else:
+                shares = shares_safely(info.server)
+            self._shares[endpoint] = shares
+        return shares
+
+    async def _each(
+        self, endpoint: str, keys: list[bytes], serializable: bool
+    ) -> list[Found | BaseException]:
+        return await asyncio.gather(
+            *(self._one(endpoint, key, serializable) for key in keys), return_exceptions=True
+        )
 
     async def _one(
         self, endpoint: str, key: bytes, serializable: bool, timeout: float | None = None
@@ -170,10 +203,35 @@ class Reads:
         return [(r.kvs[0] if r and r.kvs else None, reply.header) for r in ranges]
 
 
-@functools.lru_cache(maxsize=4096)
+def shares_safely(server: str) -> bool:
+    """Whether an etcd of version ``server`` (``"3.5.1"``) survives a read-only txn cut off
+    while it runs: not 3.5.0 to 3.5.4 (etcd-io/etcd#14110, fixed in 3.5.5 by #14178)."""
+    try:
+        numbers = tuple(int(part) for part in server.split("-", 1)[0].split(".")[:3])
+    except ValueError:
+        return False
+    return not (3, 5, 0) <= numbers < (3, 5, 5)
+
+
+_ABOUT_KEYS = (EtcdInsufficientPermissions, EtcdValueError, EtcdUnexpectedResponse)
+"""Refusals of a shared txn that may be about some of its keys only (a key the user may not
+read, more ranges than ``--max-txn-ops``, a reply without a range): each read is sent again
+alone. Any other error (no leader, too many requests) is about the member."""
+
+CACHED_KEY = 256
+"""Bytes: the request bodies of keys up to this long are kept (4096 of them)."""
+
+
 def range_body(key: bytes, serializable: bool) -> bytes:
-    """The body of the range of ``key`` alone, encoded once: programs read the same keys
-    again and again."""
+    """The body of the range of ``key`` alone; encoded once for short keys, as programs read
+    the same keys again and again."""
+    if len(key) <= CACHED_KEY:
+        return _range_body(key, serializable)
+    return RangeRequest(key=key, serializable=serializable).wire()
+
+
+@functools.lru_cache(maxsize=4096)
+def _range_body(key: bytes, serializable: bool) -> bytes:
     return RangeRequest(key=key, serializable=serializable).wire()
 
 
@@ -190,6 +248,14 @@ def _chunks(
         size += len(key)
     if chunk:
         yield chunk
+
+
+def _release(waiters: list[asyncio.Future[Found]], _: object) -> None:
+    """Fail the reads a request left waiting: it was cancelled (the client closed), perhaps
+    before it started."""
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(EtcdConnectionFailed("the client was closed before etcd answered"))
 
 
 def _stop_when_nobody_waits(task: asyncio.Task[None], waiters: list[asyncio.Future[Found]]) -> None:

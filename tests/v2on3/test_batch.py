@@ -1,17 +1,23 @@
 """Reads that start together share one read-only txn (``aio_etcd/_v2on3/_batch.py``), and
-each still gets the answer it would get alone, its own deadline and its own cancellation."""
+each still gets the answer it would get alone, its own deadline and its own cancellation.
+
+Most tests let reads share a txn whatever the server's version (:func:`share`): they cut no
+txn off, which is what crashes etcd 3.5.0 to 3.5.4. The tests that close the client or let
+every reader time out leave the choice to the client."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 from collections.abc import AsyncIterator, Mapping
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 
 import aio_etcd as etcd
 from aio_etcd._server import LocalEtcd
+from aio_etcd._v2on3._batch import shares_safely
 from aio_etcd.auth import Auth, EtcdRole, EtcdUser
 
 
@@ -33,7 +39,7 @@ class Counting(etcd.LeanTransport):
         timeout: float | None,
         long_poll: bool = False,
     ) -> etcd.HttpResponse:
-        path = url.split("/v3/", 1)[-1]
+        path = urlsplit(url).path.removeprefix("/v3/")
         self.paths[path] += 1
         if path == "kv/txn" and body is not None:
             self.txn_sizes.append(body.count(b'"request_range"'))
@@ -42,11 +48,54 @@ class Counting(etcd.LeanTransport):
         )
 
 
+def share(client: etcd.Client, port: int) -> etcd.Client:
+    """Let ``client``'s reads share txns on the member at ``port``, without asking its
+    version."""
+    client._backend._keys._reads._shares[f"http://127.0.0.1:{port}"] = True  # type: ignore[attr-defined]
+    return client
+
+
 @pytest_asyncio.fixture
 async def counted(etcd3_server: LocalEtcd) -> AsyncIterator[tuple[etcd.Client, Counting]]:
     transport = Counting()
     async with etcd.Client(port=etcd3_server.port, api="v3", transport=transport) as client:
-        yield client, transport
+        yield share(client, etcd3_server.port), transport
+
+
+@pytest.mark.parametrize(
+    ("server", "shares"),
+    [
+        ("3.4.23", True),
+        ("3.5.0", False),
+        ("3.5.1", False),
+        ("3.5.4", False),
+        ("3.5.5", True),
+        ("3.5.17", True),
+        ("3.6.0", True),
+        ("3.5.2-rc.0", False),
+        ("4.0.0-alpha.1", True),
+        ("not a version", False),
+    ],
+)
+def test_which_versions_may_share_a_txn(server: str, shares: bool) -> None:
+    assert shares_safely(server) is shares
+
+
+async def test_the_member_s_version_decides_once(
+    etcd3_server: LocalEtcd, etcd_version: tuple[int, ...], prefix: str
+) -> None:
+    transport = Counting()
+    async with etcd.Client(port=etcd3_server.port, api="v3", transport=transport) as client:
+        for i in range(4):
+            await client.write(f"{prefix}/k{i}", f"v{i}")
+        transport.paths.clear()
+        for _ in range(2):
+            got = await asyncio.gather(*(client.read(f"{prefix}/k{i}") for i in range(4)))
+            assert [r.value for r in got] == [f"v{i}" for i in range(4)]
+    if (3, 5, 0) <= etcd_version < (3, 5, 5):
+        assert transport.paths == {"/version": 1, "kv/range": 8}
+    else:
+        assert transport.paths == {"/version": 1, "kv/txn": 2}
 
 
 async def answer(client: etcd.Client, key: str) -> object:
@@ -184,6 +233,7 @@ async def test_a_refused_txn_is_sent_again_read_by_read(prefix: str) -> None:
     ) as server:
         transport = Counting()
         async with etcd.Client(port=server.port, api="v3", transport=transport) as client:
+            share(client, server.port)
             for i in range(16):
                 await client.write(f"{prefix}/k{i}", f"v{i}")
             transport.paths.clear()
@@ -220,6 +270,7 @@ async def test_a_key_the_user_may_not_read_fails_alone(prefix: str) -> None:
             password="reader-pass",
             transport=transport,
         ) as client:
+            share(client, server.port)
             opened, closed = await asyncio.gather(
                 client.read(f"{prefix}/open/k"),
                 client.read(f"{prefix}/closed/k"),
@@ -227,3 +278,125 @@ async def test_a_key_the_user_may_not_read_fails_alone(prefix: str) -> None:
             )
             assert isinstance(opened, etcd.EtcdResult) and opened.value == "open"
             assert isinstance(closed, etcd.EtcdInsufficientPermissions)
+
+
+async def test_closing_as_the_shared_request_is_made_still_answers_its_readers(
+    etcd3_server: LocalEtcd, prefix: str
+) -> None:
+    """``close()`` that runs in the turn the first read sends the group: the request's task
+    exists but has not started, and cancelling it then skips everything it would have done
+    for its readers."""
+    client = etcd.Client(port=etcd3_server.port, api="v3")
+    await client.write(f"{prefix}/k0", "v")
+    reads = [asyncio.ensure_future(client.read(f"{prefix}/k{i}")) for i in range(2)]
+    await asyncio.sleep(0)  # the first waits one turn for the second, which joins it
+    closing = asyncio.ensure_future(client.close())  # runs just after the group is sent
+    done, pending = await asyncio.wait(reads, timeout=5)
+    for read in pending:
+        read.cancel()
+    await closing
+    assert not pending, "readers left waiting after close()"
+    for read in done:
+        with pytest.raises(RuntimeError, match="closed"):
+            read.result()
+
+
+async def test_closing_the_client_under_shared_reads_leaves_etcd_running(prefix: str) -> None:
+    """etcd 3.5.0 to 3.5.4 panic when a read-only txn is cancelled as it runs
+    (etcd-io/etcd#14110), as ``close()`` does to a request under a server slow to answer
+    it: reads must not share a txn there. (A race in etcd: tried several times.)"""
+    with LocalEtcd(name="batch-close-panic", enable_v2=False) as server:
+        async with etcd.Client(port=server.port, api="v3") as writer:
+            for i in range(16):
+                await writer.write(f"{prefix}/k{i}", "v" * 1000)
+        for _attempt in range(8):
+            client = etcd.Client(port=server.port, api="v3")
+            # Reads together before the freeze: the client knows the member's version.
+            await asyncio.gather(client.read(f"{prefix}/k0"), client.read(f"{prefix}/k1"))
+            server.pause()
+            try:
+                reads = [asyncio.ensure_future(client.read(f"{prefix}/k{i}")) for i in range(16)]
+                await asyncio.sleep(0.1)  # the txn is out
+                await asyncio.wait_for(client.close(), 15)
+            finally:
+                server.resume()
+            await asyncio.wait_for(asyncio.gather(*reads, return_exceptions=True), 5)
+            await asyncio.sleep(0.3)
+            assert server.running, "etcd exited (panic: unexpected error during txn)"
+        async with etcd.Client(port=server.port, api="v3") as again:
+            assert (await again.read(f"{prefix}/k0")).value == "v" * 1000
+
+
+class SickFirst(etcd.LeanTransport):
+    """Answers for :data:`SICK` as a member cut off from its quorum does: every read gets
+    etcd's 503 "request timed out", here after 1 s."""
+
+    SICK = "http://127.0.0.1:9"  # never dialled
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sick: collections.Counter[str] = collections.Counter()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None,
+        long_poll: bool = False,
+    ) -> etcd.HttpResponse:
+        if url.startswith(self.SICK):
+            path = urlsplit(url).path.removeprefix("/v3/")
+            self.sick[path] += 1
+            if path == "/version":  # answered without a quorum
+                version = b'{"etcdserver":"3.5.5","etcdcluster":"3.5.0"}'
+                return etcd.HttpResponse(200, {"content-type": "application/json"}, version)
+            await asyncio.sleep(1)
+            error = b'{"error":"etcdserver: request timed out","code":14}'
+            return etcd.HttpResponse(503, {"content-type": "application/json"}, error)
+        return await super().request(
+            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
+        )
+
+
+async def test_a_txn_refused_for_the_member_not_a_key_moves_every_read_on(
+    etcd3_server: LocalEtcd, prefix: str
+) -> None:
+    """An error about the member (no quorum, too many requests) is each read's answer as it
+    would be alone: the reads fail over at once instead of asking the same member again."""
+    async with etcd.Client(port=etcd3_server.port, api="v3") as writer:
+        for i in range(4):
+            await writer.write(f"{prefix}/k{i}", f"v{i}")
+    transport = SickFirst()
+    async with etcd.Client(
+        host=(("127.0.0.1", 9), ("127.0.0.1", etcd3_server.port)),
+        api="v3",
+        use_proxies=True,
+        transport=transport,
+    ) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        got = await asyncio.gather(*(client.read(f"{prefix}/k{i}", quorum=True) for i in range(4)))
+        assert [r.value for r in got] == [f"v{i}" for i in range(4)]
+        assert loop.time() - started < 1.8  # one sick reply, as for a read alone
+        assert transport.sick == {"/version": 1, "kv/txn": 1}
+
+
+async def test_reads_all_cancelled_before_the_group_is_sent_send_nothing(
+    counted: tuple[etcd.Client, Counting], prefix: str
+) -> None:
+    """A TaskGroup that fails, or ``asyncio.run`` ending, cancels every read of the turn:
+    no request should go out for them (a read-only txn nobody waits for is then kept
+    running, uncut, for up to ``DRAIN`` seconds)."""
+    client, transport = counted
+    await client.write(f"{prefix}/k0", "v")
+    transport.paths.clear()
+    reads = [asyncio.ensure_future(client.read(f"{prefix}/k{i}")) for i in range(16)]
+    await asyncio.sleep(0)  # queued; the first waits one turn
+    for read in reads:
+        read.cancel()
+    await asyncio.gather(*reads, return_exceptions=True)
+    await asyncio.sleep(0.1)
+    assert transport.paths == {}
