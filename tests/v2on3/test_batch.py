@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,23 +30,13 @@ class Counting(etcd.LeanTransport):
         self.paths: collections.Counter[str] = collections.Counter()
         self.txn_sizes: list[int] = []
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None,
-        long_poll: bool = False,
-    ) -> etcd.HttpResponse:
+    async def request(self, method: str, url: str, **kwargs: Any) -> etcd.HttpResponse:
         path = urlsplit(url).path.removeprefix("/v3/")
         self.paths[path] += 1
+        body = kwargs.get("body")
         if path == "kv/txn" and body is not None:
             self.txn_sizes.append(body.count(b'"request_range"'))
-        return await super().request(
-            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
-        )
+        return await super().request(method, url, **kwargs)
 
 
 def share(client: etcd.Client, port: int) -> etcd.Client:
@@ -337,16 +328,7 @@ class SickFirst(etcd.LeanTransport):
         super().__init__()
         self.sick: collections.Counter[str] = collections.Counter()
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None,
-        long_poll: bool = False,
-    ) -> etcd.HttpResponse:
+    async def request(self, method: str, url: str, **kwargs: Any) -> etcd.HttpResponse:
         if url.startswith(self.SICK):
             path = urlsplit(url).path.removeprefix("/v3/")
             self.sick[path] += 1
@@ -356,9 +338,7 @@ class SickFirst(etcd.LeanTransport):
             await asyncio.sleep(1)
             error = b'{"error":"etcdserver: request timed out","code":14}'
             return etcd.HttpResponse(503, {"content-type": "application/json"}, error)
-        return await super().request(
-            method, url, body=body, headers=headers, timeout=timeout, long_poll=long_poll
-        )
+        return await super().request(method, url, **kwargs)
 
 
 async def test_a_txn_refused_for_the_member_not_a_key_moves_every_read_on(
