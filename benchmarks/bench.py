@@ -5,8 +5,9 @@
     ./scripts/bench --on-v3 [--rounds 5] [--ops 2000]
 
 Starts etcd 3.5.1 (the ``server`` extra; the v2 API enabled, v3 is always on) on a free
-port. Every figure comes from a fresh process per run (:mod:`_worker`); the contenders take
-turns in a rotating order, round after round, and the medians are compared, since shared
+port; ``AIO_ETCD_BINARY=/path/to/etcd`` runs another (e.g. Debian's 3.4.23). Every figure
+comes from a fresh process per run (:mod:`_worker`); the contenders take turns in a
+rotating order, round after round, and the medians are compared, since shared
 machines are noisy. The other clients run from virtualenvs of their own, made on first use
 under ``benchmarks/`` (the old aio_etcd has this package's import name, and the gRPC clients
 bring their own dependencies); a client that cannot be installed is left out and said so.
@@ -30,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import urllib.request
 import venv
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from many_watches import in_subprocesses, raise_fd_limit
 from many_watches import report as report_scale
 
 from aio_etcd._server import LocalEtcd
+from aio_etcd._v2on3._batch import shares_safely
 
 HERE = Path(__file__).parent
 OURS, OURS_AIOHTTP, FLOOR = "aio_etcd", "aio_etcd-aiohttp", "aiohttp"
@@ -90,6 +93,12 @@ V3_TARGETS = [
 ON_V3_TARGETS = [("get c=32", OURS, 0.8)]
 # --v3-only: contender -> the scenarios it runs (None: all)
 V3_ONLY = {OURS_V3: None, GATEWAY: None, AETCD: None, OURS: {"get c=32"}}
+
+
+def etcd_version(port: int) -> str:
+    """What ``GET /version`` says the server is, e.g. ``3.5.1``."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=10) as reply:
+        return str(json.loads(reply.read())["etcdserver"])
 
 
 def side_python(contender: str, given_old: str | None) -> str | None:
@@ -198,6 +207,8 @@ def main() -> None:
         # gRPC through aetcd when it installs: faster than etcd's JSON gateway.
         env["BENCH_V3_WRITER_PYTHON"] = side_python(AETCD, None) or sys.executable
     with LocalEtcd(name="aio-etcd-bench") as server:
+        server_version = etcd_version(server.port)
+        print(f"etcd {server_version} ({server.binary}) on 127.0.0.1:{server.port}", flush=True)
         samples = (
             {}
             if args.scale
@@ -218,6 +229,12 @@ def main() -> None:
             for name, by_contender in samples.items()
         }
         report(medians, samples, args.rounds, missing, v2_targets=not (args.v3_only or args.on_v3))
+        if any(ON_V3 in by for by in medians.values()):
+            shared = "shared" if shares_safely(server_version) else "NOT shared"
+            print(
+                f"{ON_V3}: concurrent reads {shared} in one txn on etcd {server_version} "
+                "(never on 3.5.0-3.5.4, which crash when a read-only txn is cut off)"
+            )
     if scaled:
         report_scale(scaled)
     stem = "latest-v3" if args.v3_only else "latest-on-v3" if args.on_v3 else "latest"
