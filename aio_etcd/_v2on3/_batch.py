@@ -72,8 +72,9 @@ class Reads:
 
         Raises:
             EtcdTimedOut: no reply in time.
-            EtcdException: what the range raised (when sent alone) or the shared txn raised
-                for every read in it (a connection failure).
+            EtcdException: what the read's own range raised, or what the shared txn raised
+                about the member (a connection failure, no leader) for every read in it.
+            EtcdConnectionFailed: the client was closed while the read was out.
         """
         loop = asyncio.get_running_loop()
         queue = endpoint, serializable
