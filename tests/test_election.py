@@ -30,6 +30,7 @@ async def test_candidates_lead_in_turn_and_observers_see_each_change_once(
                     return
 
         observing = asyncio.create_task(observe())
+        await until(lambda: observed == [None], observed)  # its first look, before anyone stands
         elections = [Election(client, name, ttl=2) for client in clients[:3]]
         assert await elections[0].campaign("a") is True
 
