@@ -338,8 +338,9 @@ class Keys:
     async def _read(self, endpoint: str, request: ReadRequest, deadline: _Deadline) -> EtcdResult:
         path = path_of(request.key)
         if path != "/":
-            # Most reads are of a key that holds a value: one plain range answers them, at
-            # a fraction of the txn's cost on the server. Only a miss needs the txn.
+            # Most reads are of a key that holds a value: one range answers them (shared
+            # with the reads started at the same time), at a fraction of the emulation's
+            # txn's cost on the server. Only a miss needs that txn.
             held, header = await self._reads.get(
                 endpoint, key_of(path), not request.quorum, deadline.left()
             )

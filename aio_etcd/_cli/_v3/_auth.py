@@ -560,6 +560,5 @@ async def auth_status(ctx: Context) -> int:
         simple=lambda: ctx.printer.line(
             f"Authentication Status: {go_bool(reply.enabled)}\nAuthRevision: {reply.auth_revision}"
         ),
-        json=lambda: ctx.printer.line(go_json(reply)),
     )
     return 0
